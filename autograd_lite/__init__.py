@@ -1,0 +1,62 @@
+"""autograd_lite: a small automatic-differentiation engine on NumPy.
+
+A :class:`Tensor` records every operation applied to it; ``backward()`` walks that graph in
+reverse and leaves dL/dx in ``.grad`` of every tensor it reaches.
+
+>>> import autograd_lite as ag
+>>> w = ag.Tensor([0.5, -0.5], requires_grad=True)
+>>> loss = ag.sigmoid(ag.dot(w, [1.0, 2.0]))
+>>> loss.backward()
+>>> w.grad.round(4)
+array([0.235, 0.47 ])
+"""
+
+# The engine is imported first: it completes its own import of the tensor module.
+from autograd_lite.engine import is_grad_enabled, name_scope, no_grad  # isort: skip
+from autograd_lite.tensor import Tensor  # isort: skip
+from autograd_lite.gradcheck import GradcheckError, gradcheck
+from autograd_lite.ops import (
+    abs,
+    add,
+    clip,
+    concatenate,
+    div,
+    dot,
+    exp,
+    flatten,
+    log,
+    log_softmax,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    step,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+
+__all__ = [
+    "GradcheckError", "Tensor", "abs", "add", "clip", "concatenate", "div", "dot", "exp",
+    "flatten", "gradcheck", "is_grad_enabled", "log", "log_softmax", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape",
+    "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "step", "sub", "sum", "tanh",
+    "transpose", "unsqueeze", "var", "where",
+]

@@ -1,0 +1,203 @@
+"""Recording and replaying the graph: ``no_grad``, ``name_scope``, ``record`` and ``backward``.
+
+Every operation computes its output with NumPy and hands it to :func:`record` together with its
+parents and its backward rule. The rule maps the gradient of the output to one gradient per
+parent (or ``None`` where a parent needs none); the engine alone sums fan-in, undoes
+broadcasting and writes ``.grad``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from autograd_lite.tensor import Tensor
+
+BackwardRule = Callable[[np.ndarray], tuple]
+
+
+class _Recording:
+    """Process-wide recording switches: whether ops record, and the current name scope."""
+
+    enabled = True
+    scope: tuple[str, ...] = ()
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Record nothing inside the block: every result is a plain leaf.
+
+    >>> import autograd_lite as ag
+    >>> x = ag.Tensor(2.0, requires_grad=True)
+    >>> with ag.no_grad():
+    ...     y = x * 3
+    >>> y.requires_grad, y.op
+    (False, None)
+    """
+    previous = _Recording.enabled
+    _Recording.enabled = False
+    try:
+        yield
+    finally:
+        _Recording.enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside :func:`no_grad`."""
+    return _Recording.enabled
+
+
+@contextmanager
+def name_scope(label: str) -> Iterator[None]:
+    """Tag every tensor made inside the block with ``label`` (nested scopes stack up).
+
+    The tags land in ``Tensor.scope`` (a tuple, outermost first); ``nn`` modules use this so
+    that a drawn graph can group each module's nodes.
+
+    >>> import autograd_lite as ag
+    >>> with ag.name_scope("layer"):
+    ...     y = ag.Tensor(1.0, requires_grad=True) * 2
+    >>> y.scope
+    ('layer',)
+    """
+    previous = _Recording.scope
+    _Recording.scope = previous + (label,)
+    try:
+        yield
+    finally:
+        _Recording.scope = previous
+
+
+def record(
+    op: str,
+    out_data: np.ndarray,
+    parents: tuple[Tensor, ...],
+    backward_rule: BackwardRule,
+    attrs: dict[str, Any] | None = None,
+) -> Tensor:
+    """Wrap ``out_data`` in a Tensor; link it to ``parents`` only if a gradient can flow.
+
+    Under ``no_grad()`` or when no parent requires a gradient, the result is a plain leaf:
+    no parents, no rule and no saved arrays are kept.
+    """
+    out = wrap(out_data)
+    if _Recording.enabled:
+        for parent in parents:
+            if parent.requires_grad:
+                out.requires_grad = True
+                out.op = op
+                out.parents = parents
+                out.backward_rule = backward_rule
+                out.attrs = attrs
+                break
+    return out
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    >>> unbroadcast(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), (2, 1))
+    array([[3.],
+           [3.]])
+    """
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + axis
+        for axis, length in enumerate(shape)
+        if length == 1 and grad.shape[extra + axis] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes)
+    return grad.reshape(shape)
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor that ``root`` depends on and that requires a gradient, consumers first.
+
+    Iterative depth-first search, so graph depth is limited only by memory.
+    """
+    order: list[Tensor] = []
+    visited = {id(root)}
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for parent in node.parents:
+            if parent.requires_grad and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def backward(root: Tensor, grad: Any = None) -> None:
+    """Backpropagate from ``root``: add dL/dnode to ``.grad`` of every node on the way.
+
+    ``grad`` is dL/droot (default 1 for a one-element root). Each node's rule gets the total
+    gradient of its output once every consumer has contributed, because nodes are visited in
+    topological order.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no recorded graph; "
+            "create its inputs with requires_grad=True"
+        )
+    root_grad = _root_gradient(root, grad)
+    pending: dict[int, np.ndarray] = {id(root): root_grad}
+    for node in topological_order(root):
+        grad_out = pending.pop(id(node))
+        rule = node.backward_rule
+        if rule is None:
+            # A leaf owns its gradient array, so users may edit it in place safely.
+            node.grad = grad_out.copy() if node.grad is None else node.grad + grad_out
+            continue
+        node.grad = grad_out if node.grad is None else node.grad + grad_out
+        for parent, parent_grad in zip(node.parents, rule(grad_out)):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            parent_data = parent.data
+            if parent_grad.shape != parent_data.shape:
+                parent_grad = unbroadcast(parent_grad, parent_data.shape)
+            if parent_grad.dtype != parent_data.dtype:
+                parent_grad = parent_grad.astype(parent_data.dtype)
+            key = id(parent)
+            if key in pending:
+                pending[key] = pending[key] + parent_grad
+            else:
+                pending[key] = parent_grad
+
+
+def _root_gradient(root: Tensor, grad: Any) -> np.ndarray:
+    """Check and convert the gradient the user seeds ``backward`` with."""
+    shape = root.data.shape
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implied only for a one-element tensor, but this one "
+                f"has shape {shape}; pass grad= with that shape"
+            )
+        return np.ones(shape, dtype=root.data.dtype)
+    values = np.asarray(getattr(grad, "data", grad))
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"backward: grad must be numeric, got dtype {values.dtype}")
+    if values.shape != shape:
+        if values.size == 1 and root.data.size == 1:
+            values = values.reshape(shape)
+        else:
+            raise ValueError(
+                f"backward: grad has shape {values.shape} but the tensor has shape {shape}"
+            )
+    return values.astype(root.data.dtype, copy=True)
+
+
+# Imported last: the tensor module itself needs this one.
+from autograd_lite.tensor import wrap  # noqa: E402

@@ -1,0 +1,251 @@
+"""Arithmetic: ``+ - * / **``, ``@``, ``dot``, and the comparisons (which record nothing).
+
+Each operation computes ``out`` with NumPy and defines, right below, its backward rule: the
+gradient of the loss with respect to each operand, given ``grad_out`` = dL/dout. The engine
+sums the result back over broadcast axes, so the rules here may return broadcast shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_lite.engine import record
+from autograd_lite.ops.operands import as_pair, as_tensor, broadcast_error
+from autograd_lite.tensor import Tensor, wrap
+
+
+def _broadcasting(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
+    """Apply NumPy's ``fn`` to both operands, naming ``op`` and both shapes if they clash."""
+    try:
+        return fn(a.data, b.data)
+    except ValueError:
+        raise broadcast_error(op, a, b) from None
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """out = a + b;  dL/da = dL/dout,  dL/db = dL/dout.
+
+    >>> add(Tensor([1.0, 2.0]), 3)
+    Tensor([4., 5.])
+    """
+    a, b = as_pair(a, b, "add")
+    out = _broadcasting("add", np.add, a, b)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return grad_out, grad_out
+
+    return record("add", out, (a, b), backward)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """out = a - b;  dL/da = dL/dout,  dL/db = -dL/dout."""
+    a, b = as_pair(a, b, "sub")
+    out = _broadcasting("sub", np.subtract, a, b)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return grad_out, -grad_out
+
+    return record("sub", out, (a, b), backward)
+
+
+def neg(x: Any) -> Tensor:
+    """out = -x;  dL/dx = -dL/dout."""
+    x = as_tensor(x, "neg")
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (-grad_out,)
+
+    return record("neg", -x.data, (x,), backward)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """out = a * b;  dL/da = dL/dout * b,  dL/db = dL/dout * a.
+
+    >>> x = Tensor(3.0, requires_grad=True)
+    >>> (x * x).backward()   # x used twice: both paths add up
+    >>> x.grad
+    array(6.)
+    """
+    a, b = as_pair(a, b, "mul")
+    x, y = a.data, b.data
+    out = _broadcasting("mul", np.multiply, a, b)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return grad_out * y, grad_out * x
+
+    return record("mul", out, (a, b), backward)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """out = a / b;  dL/da = dL/dout / b,  dL/db = -dL/dout * a / b**2 = -dL/dout * out / b."""
+    a, b = as_pair(a, b, "div")
+    y = b.data
+    out = _broadcasting("div", np.divide, a, b)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        grad_a = grad_out / y
+        return grad_a, -grad_a * out
+
+    return record("div", out, (a, b), backward)
+
+
+def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - the contract's name
+    """out = base ** exponent;  dL/dbase = dL/dout * exponent * base ** (exponent - 1),
+    dL/dexponent = dL/dout * out * log(base).
+
+    A number exponent keeps the graph to one parent; a Tensor exponent (or a number base,
+    ``2 ** x``) gets its own gradient. NOTE: where base == 0 we take log(base) * out as 0
+    (the limit of b**e * log b for e > 0), as PyTorch does.
+
+    >>> x = Tensor(3.0, requires_grad=True)
+    >>> (x ** 2).backward()
+    >>> x.grad
+    array(6.)
+    """
+    if isinstance(exponent, (int, float)) and isinstance(base, Tensor):
+        x = base.data
+        out = x**exponent
+
+        def backward_number(grad_out: np.ndarray) -> tuple:
+            return (grad_out * exponent * x ** (exponent - 1),)
+
+        return record("pow", out, (base,), backward_number, {"exponent": exponent})
+
+    a, b = as_pair(base, exponent, "pow")
+    x, e = a.data, b.data
+    out = _broadcasting("pow", np.power, a, b)
+    base_needs, exponent_needs = a.requires_grad, b.requires_grad
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        grad_base = grad_out * e * x ** (e - 1) if base_needs else None
+        grad_exponent = None
+        if exponent_needs:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_base = np.where(x == 0, 0, np.log(np.where(x == 0, 1, x)))
+            grad_exponent = grad_out * out * log_base
+        return grad_base, grad_exponent
+
+    return record("pow", out, (a, b), backward)
+
+
+def _matmul_backward(x: np.ndarray, y: np.ndarray, needs: tuple[bool, bool]) -> Any:
+    """The rule shared by ``matmul`` and ``dot``: dL/dx = g @ y^T, dL/dy = x^T @ g.
+
+    1-D operands are promoted as NumPy does (x to a row, y to a column) and demoted again, and
+    batch axes are left for the engine to sum.
+    """
+    x2 = x[None, :] if x.ndim == 1 else x
+    y2 = y[:, None] if y.ndim == 1 else y
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        grad2 = grad_out
+        if y.ndim == 1:
+            grad2 = grad2[..., None]
+        if x.ndim == 1:
+            grad2 = grad2[..., None, :]
+        grad_x = grad_y = None
+        if needs[0]:
+            grad_x = grad2 @ np.swapaxes(y2, -1, -2)
+            if x.ndim == 1:
+                grad_x = grad_x[..., 0, :]
+        if needs[1]:
+            grad_y = np.swapaxes(x2, -1, -2) @ grad2
+            if y.ndim == 1:
+                grad_y = grad_y[..., 0]
+        return grad_x, grad_y
+
+    return backward
+
+
+def _inner_mismatch(op: str, a: Tensor, b: Tensor) -> ValueError:
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    return ValueError(
+        f"{op}: shapes {a.shape} and {b.shape} do not line up: the last axis of the first "
+        f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} axis of "
+        f"the second ({inner_b})"
+    )
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """out = a @ b (NumPy ``matmul``: batches broadcast, 1-D operands promoted);
+    dL/da = dL/dout @ b^T,  dL/db = a^T @ dL/dout.
+
+    >>> (Tensor([[1.0, 2.0]]) @ Tensor([[3.0], [4.0]])).item()
+    11.0
+    """
+    a, b = as_pair(a, b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: operands need at least one axis, got shapes {a.shape} and {b.shape}; "
+            "use mul to scale by a number"
+        )
+    try:
+        out = a.data @ b.data
+    except ValueError:
+        if a.shape[-1] != (b.shape[-2] if b.ndim > 1 else b.shape[0]):
+            raise _inner_mismatch("matmul", a, b) from None
+        raise ValueError(
+            f"matmul: the batch axes of shapes {a.shape} and {b.shape} cannot be broadcast"
+        ) from None
+    backward = _matmul_backward(a.data, b.data, (a.requires_grad, b.requires_grad))
+    return record("matmul", out, (a, b), backward)
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """NumPy ``dot`` of 1-D and 2-D operands: vector·vector, matrix·vector, vector·matrix,
+    matrix·matrix; its gradients are those of ``matmul``.
+
+    >>> w = Tensor([0.2, -0.27, -0.5, 1.0])
+    >>> round((dot(w, [1, 2, 3, 2.5]) + 2.0).item(), 2)
+    2.66
+    """
+    a, b = as_pair(a, b, "dot")
+    if a.ndim not in (1, 2) or b.ndim not in (1, 2):
+        raise ValueError(
+            f"dot: takes 1-D or 2-D operands, got shapes {a.shape} and {b.shape}; "
+            "use matmul for batches and mul for numbers"
+        )
+    if a.shape[-1] != (b.shape[-2] if b.ndim > 1 else b.shape[0]):
+        raise _inner_mismatch("dot", a, b)
+    out = np.dot(a.data, b.data)
+    backward = _matmul_backward(a.data, b.data, (a.requires_grad, b.requires_grad))
+    return record("dot", out, (a, b), backward)
+
+
+def _compare(op: str, fn: Any, a: Any, b: Any) -> Tensor:
+    """A comparison as a float tensor of 0/1. Not recorded: no gradient flows through it."""
+    a, b = as_pair(a, b, op)
+    result = _broadcasting(op, fn, a, b)
+    return wrap(result.astype(np.result_type(a.data, b.data)))
+
+
+def less(a: Any, b: Any) -> Tensor:
+    """1.0 where a < b, else 0.0 (``a < b``)."""
+    return _compare("less", np.less, a, b)
+
+
+def less_equal(a: Any, b: Any) -> Tensor:
+    """1.0 where a <= b, else 0.0 (``a <= b``)."""
+    return _compare("less_equal", np.less_equal, a, b)
+
+
+def greater(a: Any, b: Any) -> Tensor:
+    """1.0 where a > b, else 0.0 (``a > b``)."""
+    return _compare("greater", np.greater, a, b)
+
+
+def greater_equal(a: Any, b: Any) -> Tensor:
+    """1.0 where a >= b, else 0.0 (``a >= b``)."""
+    return _compare("greater_equal", np.greater_equal, a, b)
+
+
+def equal(a: Any, b: Any) -> Tensor:
+    """1.0 where a == b, else 0.0 (``a == b``)."""
+    return _compare("equal", np.equal, a, b)
+
+
+def not_equal(a: Any, b: Any) -> Tensor:
+    """1.0 where a != b, else 0.0 (``a != b``)."""
+    return _compare("not_equal", np.not_equal, a, b)

@@ -1,0 +1,220 @@
+"""Elementwise functions and activations, each with its local derivative right below it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_lite.engine import record
+from autograd_lite.ops.operands import as_pair, as_tensor, broadcast_error
+from autograd_lite.tensor import Tensor
+
+
+def exp(x: Any) -> Tensor:
+    """out = e**x;  dL/dx = dL/dout * out."""
+    x = as_tensor(x, "exp")
+    out = np.exp(x.data)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out * out,)
+
+    return record("exp", out, (x,), backward)
+
+
+def log(x: Any) -> Tensor:
+    """out = ln(x);  dL/dx = dL/dout / x. (No hidden epsilon: log(0) is -inf, as in NumPy.)"""
+    x = as_tensor(x, "log")
+    data = x.data
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out / data,)
+
+    return record("log", np.log(data), (x,), backward)
+
+
+def tanh(x: Any) -> Tensor:
+    """out = tanh(x);  dL/dx = dL/dout * (1 - out**2)."""
+    x = as_tensor(x, "tanh")
+    out = np.tanh(x.data)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out * (1 - out * out),)
+
+    return record("tanh", out, (x,), backward)
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e**-x) without overflow: e**-|x| never exceeds 1.
+
+    NOTE: two branches. For x >= 0 this is exactly 1 / (1 + e**-x); for x < 0 it is the
+    equal e**x / (1 + e**x). Either way the exponent is negative, so ±1000 give exact 1 and 0.
+    """
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """out = 1 / (1 + e**-x);  dL/dx = dL/dout * out * (1 - out).
+
+    >>> sigmoid(Tensor([-1000.0, 0.0, 1000.0]))
+    Tensor([0. , 0.5, 1. ])
+    """
+    x = as_tensor(x, "sigmoid")
+    out = stable_sigmoid(x.data)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out * out * (1 - out),)
+
+    return record("sigmoid", out, (x,), backward)
+
+
+def relu(x: Any) -> Tensor:
+    """out = max(x, 0);  dL/dx = dL/dout where x > 0, else 0.
+
+    NOTE: at the kink x == 0 the derivative is taken as 0 (PyTorch's choice).
+
+    >>> relu(Tensor([-1.0, 0.0, 2.0]))
+    Tensor([0., 0., 2.])
+    """
+    x = as_tensor(x, "relu")
+    data = x.data
+    out = np.maximum(data, 0)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out * (data > 0),)
+
+    return record("relu", out, (x,), backward)
+
+
+def step(x: Any, threshold: float = 0.0) -> Tensor:
+    """out = 1 where x >= threshold, else 0;  backward: dL/dx = dL/dout (straight through).
+
+    NOTE: the true derivative is 0 almost everywhere, which would stop all learning. Passing
+    the gradient straight through makes one gradient-descent step on
+    ``0.5 * (y - step(w·x + b))**2`` equal Rosenblatt's perceptron update
+    ``w += lr * (y - step(w·x + b)) * x`` exactly, at the threshold too.
+
+    >>> step(Tensor([-0.5, 0.0, 2.0]))
+    Tensor([0., 1., 1.])
+    >>> step(Tensor([1.0, 2.0]), threshold=2)
+    Tensor([0., 1.])
+    """
+    x = as_tensor(x, "step")
+    if not isinstance(threshold, (int, float, np.number)):
+        raise TypeError(f"step: threshold must be a number, got {type(threshold).__name__}")
+    out = (x.data >= threshold).astype(x.data.dtype)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out,)
+
+    return record("step", out, (x,), backward, {"threshold": threshold})
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 - the contract's name
+    """out = |x|;  dL/dx = dL/dout * sign(x).  NOTE: at x == 0 the derivative is 0 (PyTorch)."""
+    x = as_tensor(x, "abs")
+    data = x.data
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out * np.sign(data),)
+
+    return record("abs", np.abs(data), (x,), backward)
+
+
+def sqrt(x: Any) -> Tensor:
+    """out = √x;  dL/dx = dL/dout / (2 out)."""
+    x = as_tensor(x, "sqrt")
+    out = np.sqrt(x.data)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out / (2 * out),)
+
+    return record("sqrt", out, (x,), backward)
+
+
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - contract names
+    """out = x limited to [min, max];  dL/dx = dL/dout where min <= x <= max, else 0.
+
+    NOTE: at a bound itself the gradient passes (PyTorch's ``clamp``).
+
+    >>> clip(Tensor([-2.0, 0.5, 3.0]), 0, 1)
+    Tensor([0. , 0.5, 1. ])
+    """
+    x = as_tensor(x, "clip")
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    low = None if min is None else as_tensor(min, "clip", x.data.dtype).data
+    high = None if max is None else as_tensor(max, "clip", x.data.dtype).data
+    data = x.data
+    try:
+        out = np.clip(data, low, high)
+    except ValueError:
+        bounds = [t for t in (low, high) if t is not None]
+        shapes = " and ".join(str(np.shape(t)) for t in bounds)
+        raise ValueError(f"clip: shape {x.shape} and bound shapes {shapes} clash") from None
+    if out.shape != data.shape:
+        raise ValueError(f"clip: bounds would change the shape {x.shape} to {out.shape}")
+    inside = np.ones(data.shape, dtype=bool)
+    if low is not None:
+        inside &= data >= low
+    if high is not None:
+        inside &= data <= high
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out * inside,)
+
+    return record("clip", out, (x,), backward, {"min": min, "max": max})
+
+
+def _extremum_pair(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
+    """``maximum``/``minimum``: the gradient goes to the winner; NOTE: ties split it equally."""
+    a, b = as_pair(a, b, op)
+    x, y = a.data, b.data
+    try:
+        out = fn(x, y)
+    except ValueError:
+        raise broadcast_error(op, a, b) from None
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        share_a = wins(x, y) + 0.5 * (x == y)
+        return grad_out * share_a, grad_out * (1 - share_a)
+
+    return record(op, out, (a, b), backward)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """out = max(a, b) elementwise;  the gradient goes to the larger, split equally on ties.
+
+    >>> maximum(Tensor([1.0, 5.0]), 3)
+    Tensor([3., 5.])
+    """
+    return _extremum_pair("maximum", np.maximum, np.greater, a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """out = min(a, b) elementwise;  the gradient goes to the smaller, split equally on ties."""
+    return _extremum_pair("minimum", np.minimum, np.less, a, b)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """out = a where condition is true (non-zero), else b;
+    dL/da = dL/dout where condition, dL/db = dL/dout elsewhere. The condition gets no gradient.
+
+    >>> where(Tensor([1.0, 0.0]), Tensor([1.0, 2.0]), 0)
+    Tensor([1., 0.])
+    """
+    mask = as_tensor(condition, "where").data.astype(bool)
+    a, b = as_pair(a, b, "where")
+    try:
+        out = np.where(mask, a.data, b.data)
+    except ValueError:
+        raise ValueError(
+            f"where: condition {mask.shape} and operands {a.shape} and {b.shape} "
+            "cannot be broadcast together"
+        ) from None
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return np.where(mask, grad_out, 0), np.where(mask, 0, grad_out)
+
+    return record("where", out, (a, b), backward)

@@ -1,0 +1,51 @@
+"""Turning whatever the user passed into Tensors, with errors that name the operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_lite.tensor import Tensor, to_array, wrap
+
+
+def as_tensor(value: Any, op: str, like: np.dtype | None = None) -> Tensor:
+    """``value`` as a Tensor; a Python number takes the dtype ``like`` so float32 stays float32."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and isinstance(value, (int, float)):
+        return wrap(np.asarray(value, dtype=like))
+    return wrap(to_array(value, op=op))
+
+
+def as_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary operation as Tensors (numbers follow the other's dtype)."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            return a, b
+        return a, as_tensor(b, op, a.data.dtype)
+    if isinstance(b, Tensor):
+        return as_tensor(a, op, b.data.dtype), b
+    return as_tensor(a, op), as_tensor(b, op)
+
+
+def broadcast_error(op: str, *operands: Tensor) -> ValueError:
+    shapes = " and ".join(str(t.shape) for t in operands)
+    return ValueError(f"{op}: shapes {shapes} cannot be broadcast together")
+
+
+def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """``axis`` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for item in axes:
+        if not isinstance(item, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= item < ndim:
+            raise ValueError(f"{op}: axis {item} is out of range for a tensor of {ndim} dims")
+        result.append(int(item) % ndim)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(result))

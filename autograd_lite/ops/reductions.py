@@ -1,0 +1,180 @@
+"""Reductions (sum, mean, max, min, var, std) and the softmax family.
+
+A reduction's gradient is ``grad_out`` put back on the reduced axes (``expand``) and spread
+over the elements that produced each output.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd_lite.engine import record
+from autograd_lite.ops.operands import as_tensor, normalize_axis
+from autograd_lite.tensor import Tensor
+
+
+def _reduced_axes(x: Tensor, axis: Any, op: str) -> tuple[int, ...]:
+    axes = normalize_axis(axis, x.ndim, op)
+    return tuple(range(x.ndim)) if axes is None else axes
+
+
+def _expand(grad_out: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+    """``grad_out`` with the reduced axes back as length-1 axes, ready to broadcast."""
+    return grad_out if keepdims else np.expand_dims(grad_out, axes)
+
+
+def _count(x: Tensor, axes: tuple[int, ...]) -> int:
+    return math.prod(x.shape[axis] for axis in axes)
+
+
+def _axis_attrs(axis: Any, keepdims: bool) -> dict[str, Any]:
+    return {"axis": axis, "keepdims": keepdims} if axis is not None or keepdims else {}
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """out = Σ x over ``axis``;  dL/dx = dL/dout, copied to every summed element.
+
+    >>> sum(Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
+    Tensor([4., 6.])
+    """
+    x = as_tensor(x, "sum")
+    axes = _reduced_axes(x, axis, "sum")
+    shape = x.shape
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (np.broadcast_to(_expand(grad_out, axes, keepdims), shape),)
+
+    out = np.asarray(x.data.sum(axis=axes, keepdims=keepdims))
+    return record("sum", out, (x,), backward, _axis_attrs(axis, keepdims))
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """out = Σ x / n over ``axis``;  dL/dx = dL/dout / n for every element."""
+    x = as_tensor(x, "mean")
+    axes = _reduced_axes(x, axis, "mean")
+    count = _count(x, axes)
+    if count == 0:
+        raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
+    shape = x.shape
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (np.broadcast_to(_expand(grad_out, axes, keepdims) / count, shape),)
+
+    out = np.asarray(x.data.mean(axis=axes, keepdims=keepdims))
+    return record("mean", out, (x,), backward, _axis_attrs(axis, keepdims))
+
+
+def _extremum(op: str, fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    """``max``/``min`` over ``axis``. NOTE: tied extremes share the gradient equally (amax)."""
+    x = as_tensor(x, op)
+    axes = _reduced_axes(x, axis, op)
+    if _count(x, axes) == 0 or x.size == 0:
+        raise ValueError(f"{op}: no elements to reduce over axis {axis} of shape {x.shape}")
+    data = x.data
+    kept = fn(data, axis=axes, keepdims=True)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        winners = data == kept
+        return (winners * (_expand(grad_out, axes, keepdims) / winners.sum(axes, keepdims=True)),)
+
+    out = kept if keepdims else np.squeeze(kept, axis=axes)
+    return record(op, out, (x,), backward, _axis_attrs(axis, keepdims))
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """out = the largest x over ``axis``;  dL/dx = dL/dout at the maxima, 0 elsewhere.
+
+    >>> x = Tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> max(x).backward()
+    >>> x.grad
+    array([0. , 0.5, 0.5])
+    """
+    return _extremum("max", np.max, x, axis, keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """out = the smallest x over ``axis``;  dL/dx = dL/dout at the minima (ties share)."""
+    return _extremum("min", np.min, x, axis, keepdims)
+
+
+def _variance_parts(
+    x: Tensor, axis: Any, ddof: int, op: str
+) -> tuple[tuple[int, ...], np.ndarray, int]:
+    axes = _reduced_axes(x, axis, op)
+    count = _count(x, axes) - ddof
+    if count <= 0:
+        raise ValueError(
+            f"{op}: {count + ddof} elements over axis {axis} of shape {x.shape} "
+            f"are too few for ddof={ddof}"
+        )
+    centered = x.data - x.data.mean(axis=axes, keepdims=True)
+    return axes, centered, count
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """out = Σ (x - mean)² / (n - ddof);  dL/dx = dL/dout * 2 (x - mean) / (n - ddof).
+
+    >>> var(Tensor([1.0, 2.0, 3.0, 4.0])).item()
+    1.25
+    """
+    x = as_tensor(x, "var")
+    axes, centered, count = _variance_parts(x, axis, ddof, "var")
+    out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / count)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (_expand(grad_out, axes, keepdims) * (2 / count) * centered,)
+
+    return record("var", out, (x,), backward, {"axis": axis, "ddof": ddof})
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """out = √var(x);  dL/dx = dL/dout * (x - mean) / ((n - ddof) * out)."""
+    x = as_tensor(x, "std")
+    axes, centered, count = _variance_parts(x, axis, ddof, "std")
+    out = np.asarray(np.sqrt((centered * centered).sum(axis=axes, keepdims=keepdims) / count))
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        kept = _expand(out, axes, keepdims)
+        return (_expand(grad_out, axes, keepdims) * centered / (count * kept),)
+
+    return record("std", out, (x,), backward, {"axis": axis, "ddof": ddof})
+
+
+def _single_axis(x: Tensor, axis: Any, op: str) -> int:
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    return normalize_axis(axis, x.ndim, op)[0]  # type: ignore[index]
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """out = e**x / Σ e**x along ``axis`` (shifted by the max, so it never overflows);
+    dL/dx = out * (dL/dout - Σ dL/dout * out).
+
+    >>> softmax(Tensor([1000.0, 1000.0]))
+    Tensor([0.5, 0.5])
+    """
+    x = as_tensor(x, "softmax")
+    axis = _single_axis(x, axis, "softmax")
+    shifted = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
+    out = shifted / shifted.sum(axis=axis, keepdims=True)
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (out * (grad_out - (grad_out * out).sum(axis=axis, keepdims=True)),)
+
+    return record("softmax", out, (x,), backward, {"axis": axis})
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """out = x - log Σ e**x along ``axis`` (stable);  dL/dx = dL/dout - e**out * Σ dL/dout."""
+    x = as_tensor(x, "log_softmax")
+    axis = _single_axis(x, axis, "log_softmax")
+    shifted = x.data - x.data.max(axis=axis, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        return (grad_out - np.exp(out) * grad_out.sum(axis=axis, keepdims=True),)
+
+    return record("log_softmax", out, (x,), backward, {"axis": axis})

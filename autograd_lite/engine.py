@@ -139,12 +139,17 @@ def topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def backward(root: Tensor, grad: Any = None) -> None:
+Observer = Callable[["Tensor", np.ndarray, tuple], None]
+
+
+def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -> None:
     """Backpropagate from ``root``: add dL/dnode to ``.grad`` of every node on the way.
 
     ``grad`` is dL/droot (default 1 for a one-element root). Each node's rule gets the total
     gradient of its output once every consumer has contributed, because nodes are visited in
-    topological order.
+    topological order. ``observer(node, grad_out, parent_grads)``, if given, sees every rule
+    applied, with the gradients it returned (before the engine sums them to shape); it is how
+    the step-by-step explanation narrates a pass.
     """
     if not root.requires_grad:
         raise RuntimeError(
@@ -161,7 +166,10 @@ def backward(root: Tensor, grad: Any = None) -> None:
             node.grad = grad_out.copy() if node.grad is None else node.grad + grad_out
             continue
         node.grad = grad_out if node.grad is None else node.grad + grad_out
-        for parent, parent_grad in zip(node.parents, rule(grad_out)):
+        parent_grads = rule(grad_out)
+        if observer is not None:
+            observer(node, grad_out, parent_grads)
+        for parent, parent_grad in zip(node.parents, parent_grads):
             if parent_grad is None or not parent.requires_grad:
                 continue
             parent_data = parent.data

@@ -18,8 +18,10 @@ from autograd_lite.gradcheck import GradcheckError, gradcheck
 from autograd_lite.ops import (
     abs,
     add,
+    avg_pool2d,
     clip,
     concatenate,
+    conv2d,
     div,
     dot,
     exp,
@@ -28,6 +30,7 @@ from autograd_lite.ops import (
     log_softmax,
     matmul,
     max,
+    max_pool2d,
     maximum,
     mean,
     min,
@@ -54,9 +57,9 @@ from autograd_lite.ops import (
 )
 
 __all__ = [
-    "GradcheckError", "Tensor", "abs", "add", "clip", "concatenate", "div", "dot", "exp",
-    "flatten", "gradcheck", "is_grad_enabled", "log", "log_softmax", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape",
-    "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "step", "sub", "sum", "tanh",
-    "transpose", "unsqueeze", "var", "where",
+    "GradcheckError", "Tensor", "abs", "add", "avg_pool2d", "clip", "concatenate", "conv2d", "div",
+    "dot", "exp", "flatten", "gradcheck", "is_grad_enabled", "log", "log_softmax", "matmul", "max",
+    "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "name_scope", "neg", "no_grad", "pow",
+    "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "step", "sub",
+    "sum", "tanh", "transpose", "unsqueeze", "var", "where",
 ]

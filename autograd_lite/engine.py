@@ -84,7 +84,8 @@ def record(
     Under ``no_grad()`` or when no parent requires a gradient, the result is a plain leaf:
     no parents, no rule and no saved arrays are kept.
     """
-    out = wrap(out_data)
+    # NumPy returns scalars for 0-d results; a Tensor always holds an array.
+    out = wrap(out_data if type(out_data) is np.ndarray else np.asarray(out_data))
     if _Recording.enabled:
         for parent in parents:
             if parent.requires_grad:
@@ -160,12 +161,14 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
     pending: dict[int, np.ndarray] = {id(root): root_grad}
     for node in topological_order(root):
         grad_out = pending.pop(id(node))
+        if type(grad_out) is not np.ndarray:
+            grad_out = np.asarray(grad_out)  # NumPy's 0-d arithmetic gives scalars
         rule = node.backward_rule
         if rule is None:
             # A leaf owns its gradient array, so users may edit it in place safely.
-            node.grad = grad_out.copy() if node.grad is None else node.grad + grad_out
+            node.grad = grad_out.copy() if node.grad is None else _accumulate(node.grad, grad_out)
             continue
-        node.grad = grad_out if node.grad is None else node.grad + grad_out
+        node.grad = grad_out if node.grad is None else _accumulate(node.grad, grad_out)
         parent_grads = rule(grad_out)
         if observer is not None:
             observer(node, grad_out, parent_grads)
@@ -182,6 +185,12 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
                 pending[key] = pending[key] + parent_grad
             else:
                 pending[key] = parent_grad
+
+
+def _accumulate(total: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """total + grad as a new array (never in place: gradients may be shared)."""
+    result = total + grad
+    return result if type(result) is np.ndarray else np.asarray(result)
 
 
 def _root_gradient(root: Tensor, grad: Any) -> np.ndarray:

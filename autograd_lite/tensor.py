@@ -29,11 +29,6 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
         return array
     if kind in "biu":
         return array.astype(np.float64)
-    if kind == "O":
-        try:
-            return array.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
     raise TypeError(
         f"{op}: expected numbers, got {_describe(data)} of dtype {array.dtype}; "
         "pass an int, float, list of numbers or a real-valued NumPy array"

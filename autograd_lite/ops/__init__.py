@@ -21,6 +21,7 @@ from autograd_lite.ops.arithmetic import (
     pow,
     sub,
 )
+from autograd_lite.ops.conv import avg_pool2d, conv2d, max_pool2d
 from autograd_lite.ops.functions import (
     abs,
     clip,
@@ -48,9 +49,9 @@ from autograd_lite.ops.shapes import (
 )
 
 __all__ = [
-    "abs", "add", "clip", "concatenate", "div", "dot", "equal", "exp", "flatten", "getitem",
-    "greater", "greater_equal", "less", "less_equal", "log", "log_softmax", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pow", "relu", "reshape",
-    "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "step", "sub", "sum", "tanh",
-    "transpose", "unsqueeze", "var", "where",
+    "abs", "add", "avg_pool2d", "clip", "concatenate", "conv2d", "div", "dot", "equal", "exp",
+    "flatten", "getitem", "greater", "greater_equal", "less", "less_equal", "log", "log_softmax",
+    "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal",
+    "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "step",
+    "sub", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
 ]

@@ -1,0 +1,260 @@
+"""Convolution and pooling over images in PyTorch's layout (batch, channels, height, width).
+
+All three ops look at the input through the same window view: ``sliding_window_view`` gives,
+without copying, an array ``(n, c, out_h, out_w, kh, kw)`` whose entry ``[..., i, j]`` is the
+pixel at row ``r * stride_h + i`` and column ``q * stride_w + j`` of output position ``(r, q)``.
+``conv2d`` copies that view once into an im2col matrix and does one matrix multiply; the pools
+reduce over its last two axes.
+
+Every backward pass ends the same way: a gradient per window element has to be added back onto
+the pixel it came from (``col2im``). Windows overlap when the stride is smaller than the kernel,
+so this is a scatter-add; it loops over the kh * kw kernel offsets, each step one vectorized
+strided ``+=`` over the whole batch (9 steps for a 3x3 kernel, never a loop over pixels).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from autograd_lite.engine import is_grad_enabled, record
+from autograd_lite.ops.operands import as_tensor
+from autograd_lite.tensor import Tensor, wrap
+
+Pair = tuple[int, int]
+
+
+def _pair(value: Any, name: str, op: str, smallest: int) -> Pair:
+    """``value`` (an int or an ``(h, w)`` pair of ints) as a pair, each at least ``smallest``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    ):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{op}: {name} must be an int or an (h, w) pair of ints, got {value!r}")
+    if min(pair) < smallest:
+        bound = "positive" if smallest == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {bound}, got {value!r}")
+    return pair
+
+
+def _image(x: Any, op: str) -> Tensor:
+    x = as_tensor(x, op)
+    if x.ndim != 4:
+        raise ValueError(
+            f"{op}: input must be 4-D (batch, channels, height, width), got shape {x.shape}"
+        )
+    return x
+
+
+def _output_size(
+    op: str, shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair
+) -> Pair:
+    """(out_h, out_w) = (size + 2 * padding - kernel) // stride + 1 along each axis."""
+    height = shape[2] + 2 * padding[0]
+    width = shape[3] + 2 * padding[1]
+    if kernel[0] > height or kernel[1] > width:
+        padded = f" (padded by {padding} to {height}x{width})" if any(padding) else ""
+        raise ValueError(
+            f"{op}: kernel {kernel[0]}x{kernel[1]} is larger than the input of shape "
+            f"{shape}{padded}; use a smaller kernel or more padding"
+        )
+    return (height - kernel[0]) // stride[0] + 1, (width - kernel[1]) // stride[1] + 1
+
+
+def _windows(data: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
+    """A no-copy view ``(n, c, out_h, out_w, kh, kw)`` of every window of ``data``."""
+    view = sliding_window_view(data, kernel, axis=(2, 3))
+    return view[:, :, :: stride[0], :: stride[1]]
+
+
+def _col2im(cols: np.ndarray, shape: tuple[int, ...], stride: Pair) -> np.ndarray:
+    """Add every window element of ``cols`` (n, c, out_h, out_w, kh, kw) back onto its pixel.
+
+    The adjoint of :func:`_windows`: the result has ``shape`` (n, c, h, w), and pixels that no
+    window covers get 0. NOTE: one strided ``+=`` per kernel offset, because overlapping windows
+    send several gradients to one pixel; non-overlapping windows (stride == kernel) need a single
+    reshape instead.
+    """
+    n, c, out_h, out_w, kh, kw = cols.shape
+    grad = np.zeros(shape, dtype=cols.dtype)
+    if stride == (kh, kw):
+        tiles = cols.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, out_h * kh, out_w * kw)
+        grad[:, :, : out_h * kh, : out_w * kw] = tiles
+        return grad
+    rows = stride[0] * (out_h - 1) + 1
+    columns = stride[1] * (out_w - 1) + 1
+    for i in range(kh):
+        for j in range(kw):
+            grad[:, :, i : i + rows : stride[0], j : j + columns : stride[1]] += cols[..., i, j]
+    return grad
+
+
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
+    """2-D cross-correlation, PyTorch's ``conv2d``: x (n, c, h, w), weight (o, c, kh, kw).
+
+    out[b, o, r, q] = bias[o] + Σ_{c,i,j} weight[o, c, i, j] * xp[b, c, r*sh + i, q*sw + j],
+    where xp is x zero-padded by ``padding`` on each side; out has shape
+    (n, o, (h + 2 ph - kh) // sh + 1, (w + 2 pw - kw) // sw + 1). ``stride`` and ``padding``
+    take an int or an (h, w) pair.
+
+    Derivatives, with g = dL/dout:
+    dL/dweight[o, c, i, j] = Σ_{b,r,q} g[b, o, r, q] * xp[b, c, r*sh + i, q*sw + j];
+    dL/dbias[o] = Σ_{b,r,q} g[b, o, r, q];
+    dL/dxp[b, c, r*sh + i, q*sw + j] += Σ_o g[b, o, r, q] * weight[o, c, i, j], then the
+    padding is cut off. Computed as im2col: one matrix multiply each way.
+
+    >>> x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    >>> w = Tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
+    >>> out = conv2d(x, w, stride=2)
+    >>> out
+    Tensor([[[[10., 18.],
+              [42., 50.]]]], op='conv2d', requires_grad=True)
+    >>> out.sum().backward()
+    >>> w.grad[0, 0]
+    array([[20., 24.],
+           [36., 40.]])
+    """
+    x = _image(x, "conv2d")
+    weight = as_tensor(weight, "conv2d")
+    if weight.ndim != 4:
+        raise ValueError(
+            f"conv2d: weight must be 4-D (out_channels, in_channels, kh, kw), "
+            f"got shape {weight.shape}"
+        )
+    n, channels, height, width = x.shape
+    out_channels, weight_channels, kh, kw = weight.shape
+    if weight_channels != channels:
+        raise ValueError(
+            f"conv2d: input of shape {x.shape} has {channels} channels but weight of shape "
+            f"{weight.shape} expects {weight_channels}"
+        )
+    if bias is not None:
+        bias = as_tensor(bias, "conv2d")
+        if bias.shape != (out_channels,):
+            raise ValueError(
+                f"conv2d: bias must have shape ({out_channels},) to match weight of shape "
+                f"{weight.shape}, got {bias.shape}"
+            )
+    stride = _pair(stride, "stride", "conv2d", smallest=1)
+    padding = _pair(padding, "padding", "conv2d", smallest=0)
+    if min(kh, kw) < 1:
+        raise ValueError(f"conv2d: weight of shape {weight.shape} has an empty kernel")
+    out_h, out_w = _output_size("conv2d", x.shape, (kh, kw), stride, padding)
+
+    padded = x.data
+    if any(padding):
+        ph, pw = padding
+        padded = np.pad(padded, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    # im2col: rows are window elements (c, i, j), columns are output positions (b, r, q).
+    # NOTE: this order (not positions-by-elements) makes both the copy and the transposes
+    # below move whole contiguous rows of out_w pixels, which is ~3x faster for thin kernels.
+    windows = _windows(padded, (kh, kw), stride)
+    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(channels * kh * kw, n * out_h * out_w)
+    kernel_matrix = weight.data.reshape(out_channels, channels * kh * kw)
+    out_rows = kernel_matrix @ cols
+    if bias is not None:
+        out_rows = out_rows + bias.data[:, None]
+    out = np.ascontiguousarray(
+        out_rows.reshape(out_channels, n, out_h, out_w).transpose(1, 0, 2, 3)
+    )
+
+    need_x = x.requires_grad
+    need_weight = weight.requires_grad
+    need_bias = bias is not None and bias.requires_grad
+    saved_cols = cols if need_weight else None
+    weight_shape = weight.shape
+    padded_shape = padded.shape
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        grad_rows = grad_out.transpose(1, 0, 2, 3).reshape(out_channels, n * out_h * out_w)
+        grad_x = grad_weight = grad_bias = None
+        if need_weight:
+            grad_weight = (grad_rows @ saved_cols.T).reshape(weight_shape)
+        if need_bias:
+            grad_bias = grad_rows.sum(axis=1)
+        if need_x:
+            grad_cols = (kernel_matrix.T @ grad_rows).reshape(channels, kh, kw, n, out_h, out_w)
+            grad_padded = _col2im(grad_cols.transpose(3, 0, 4, 5, 1, 2), padded_shape, stride)
+            ph, pw = padding
+            grad_x = grad_padded[:, :, ph : ph + height, pw : pw + width]
+        return (grad_x, grad_weight) if bias is None else (grad_x, grad_weight, grad_bias)
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    attrs = {"stride": stride, "padding": padding}
+    return record("conv2d", out, parents, backward, attrs)
+
+
+def _pool_setup(
+    op: str, x: Any, kernel_size: Any, stride: Any
+) -> tuple[Tensor, Pair, Pair, np.ndarray]:
+    """Check a pool's arguments; return x, kernel, stride and the window view."""
+    x = _image(x, op)
+    kernel = _pair(kernel_size, "kernel_size", op, smallest=1)
+    steps = kernel if stride is None else _pair(stride, "stride", op, smallest=1)
+    _output_size(op, x.shape, kernel, steps, (0, 0))
+    return x, kernel, steps, _windows(x.data, kernel, steps)
+
+
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
+    """The largest value in each kh x kw window; ``stride`` defaults to ``kernel_size``.
+
+    out[b, c, r, q] = max_{i,j} x[b, c, r*sh + i, q*sw + j];
+    dL/dx = dL/dout at the element each window picked, 0 elsewhere (summed where windows
+    overlap and pick the same element).
+
+    NOTE: when a window holds several equal maxima, its whole gradient goes to the first one in
+    row-major order, as in PyTorch's ``max_pool2d``, not shared like ``max``'s ties: a pool
+    picks one element per window.
+
+    >>> x = Tensor([[[[1.0, 2.0], [2.0, 0.0]]]], requires_grad=True)
+    >>> max_pool2d(x, 2).sum().backward()
+    >>> x.grad
+    array([[[[0., 1.],
+             [0., 0.]]]])
+    """
+    x, kernel, stride, windows = _pool_setup("max_pool2d", x, kernel_size, stride)
+    if not (x.requires_grad and is_grad_enabled()):
+        # Nothing will be recorded, so skip finding which element each window picked.
+        return wrap(windows.max(axis=(4, 5)))
+    n, channels, out_h, out_w, kh, kw = windows.shape
+    flat = windows.reshape(n, channels, out_h, out_w, kh * kw)
+    picked = flat.argmax(axis=4)[..., None]  # argmax returns the first maximum
+    out = np.take_along_axis(flat, picked, axis=4)[..., 0]
+    shape = x.shape
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        cols = np.zeros((n, channels, out_h, out_w, kh * kw), dtype=grad_out.dtype)
+        np.put_along_axis(cols, picked, grad_out[..., None], axis=4)
+        return (_col2im(cols.reshape(windows.shape), shape, stride),)
+
+    return record("max_pool2d", out, (x,), backward, {"kernel_size": kernel, "stride": stride})
+
+
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
+    """The mean of each kh x kw window; ``stride`` defaults to ``kernel_size``.
+
+    out[b, c, r, q] = Σ_{i,j} x[b, c, r*sh + i, q*sw + j] / (kh * kw);
+    dL/dx[b, c, r*sh + i, q*sw + j] += dL/dout[b, c, r, q] / (kh * kw) for every window.
+
+    >>> x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> avg_pool2d(x, 2)
+    Tensor([[[[ 2.5,  4.5],
+              [10.5, 12.5]]]])
+    """
+    x, kernel, stride, windows = _pool_setup("avg_pool2d", x, kernel_size, stride)
+    out = windows.mean(axis=(4, 5))
+    shape = x.shape
+    count = kernel[0] * kernel[1]
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        cols = np.broadcast_to((grad_out / count)[..., None, None], windows.shape)
+        return (_col2im(cols, shape, stride),)
+
+    return record("avg_pool2d", out, (x,), backward, {"kernel_size": kernel, "stride": stride})

@@ -34,18 +34,19 @@ def broadcast_error(op: str, *operands: Tensor) -> ValueError:
     return ValueError(f"{op}: shapes {shapes} cannot be broadcast together")
 
 
-def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+def normalize_axis(axis: Any, shape: tuple[int, ...], op: str) -> tuple[int, ...] | None:
     """``axis`` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
     if axis is None:
         return None
+    ndim = len(shape)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for item in axes:
         if not isinstance(item, (int, np.integer)):
             raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
         if not -ndim <= item < ndim:
-            raise ValueError(f"{op}: axis {item} is out of range for a tensor of {ndim} dims")
+            raise ValueError(f"{op}: axis {item} is out of range for shape {shape}")
         result.append(int(item) % ndim)
     if len(set(result)) != len(result):
-        raise ValueError(f"{op}: repeated axis in {axis!r}")
+        raise ValueError(f"{op}: repeated axis in {axis!r} for shape {shape}")
     return tuple(sorted(result))

@@ -17,7 +17,7 @@ from autograd_lite.tensor import Tensor
 
 
 def _reduced_axes(x: Tensor, axis: Any, op: str) -> tuple[int, ...]:
-    axes = normalize_axis(axis, x.ndim, op)
+    axes = normalize_axis(axis, x.shape, op)
     return tuple(range(x.ndim)) if axes is None else axes
 
 
@@ -146,7 +146,7 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
 def _single_axis(x: Tensor, axis: Any, op: str) -> int:
     if not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{op}: axis must be an int, got {axis!r}")
-    return normalize_axis(axis, x.ndim, op)[0]  # type: ignore[index]
+    return normalize_axis(axis, x.shape, op)[0]  # type: ignore[index]
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:

@@ -46,7 +46,7 @@ def transpose(x: Any, *axes: Any) -> Tensor:
     dL/dx = dL/dout permuted back."""
     x = as_tensor(x, "transpose")
     order = _shape_argument(axes) or tuple(reversed(range(x.ndim)))
-    if sorted(normalize_axis(order, x.ndim, "transpose") or ()) != list(range(x.ndim)):
+    if sorted(normalize_axis(order, x.shape, "transpose") or ()) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {order} are not a permutation for shape {x.shape}")
     inverse = tuple(np.argsort([axis % x.ndim for axis in order]))
 
@@ -110,7 +110,7 @@ def flatten(x: Any, start_axis: int = 0) -> Tensor:
         start = 0
         new_shape: tuple[int, ...] = (1,)
     else:
-        start = normalize_axis(start_axis, x.ndim, "flatten")[0]  # type: ignore[index]
+        start = normalize_axis(start_axis, x.shape, "flatten")[0]  # type: ignore[index]
         new_shape = x.shape[:start] + (int(np.prod(x.shape[start:])),)
     old_shape = x.shape
 
@@ -123,7 +123,7 @@ def flatten(x: Any, start_axis: int = 0) -> Tensor:
 def squeeze(x: Any, axis: Any = None) -> Tensor:
     """out = x without length-1 axes (all of them, or ``axis``, which must have length 1)."""
     x = as_tensor(x, "squeeze")
-    axes = normalize_axis(axis, x.ndim, "squeeze")
+    axes = normalize_axis(axis, x.shape, "squeeze")
     if axes is None:
         axes = tuple(i for i, length in enumerate(x.shape) if length == 1)
     for item in axes:

@@ -1,1 +1,38 @@
-"""nn: neural-network building blocks on top of autograd_lite."""
+"""nn: neural-network building blocks on top of autograd_lite.
+
+Modules (``Neuron``, ``Dense``, ``Sequential``, ``MLP`` and the activations), losses,
+optimizers, and in :mod:`nn.rules` the classic hand-written learning rules that autograd's
+gradients are checked against.
+
+>>> import numpy as np
+>>> import nn
+>>> model = nn.MLP(2, [8], 1, rng=0)
+>>> optimizer = nn.SGD(model.parameters(), lr=0.1)
+>>> X, y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1.0], [0.0]])
+>>> before = nn.mse_loss(model(X), y).item()
+>>> for _ in range(20):
+...     optimizer.zero_grad()
+...     loss = nn.mse_loss(model(X), y)
+...     loss.backward()
+...     optimizer.step()
+>>> loss.item() < before
+True
+"""
+
+from nn import rules
+from nn.activations import ReLU, Sigmoid, Step, Tanh, get_activation
+from nn.layers import MLP, Dense, Neuron, Sequential
+from nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+)
+from nn.module import Module
+from nn.optim import SGD, Adam, Optimizer
+
+__all__ = [
+    "MLP", "SGD", "Adam", "Dense", "Module", "Neuron", "Optimizer", "ReLU", "Sequential",
+    "Sigmoid", "Step", "Tanh", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "get_activation", "mse_loss", "rules",
+]

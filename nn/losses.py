@@ -1,0 +1,191 @@
+"""Loss functions: each returns a scalar Tensor, averaged (``reduction="mean"``) or summed.
+
+``mse_loss`` and ``cross_entropy`` are built from engine operations. The two binary
+cross-entropies are single fused operations, each with its backward rule right below its
+forward, because the composed forms have a wrong or non-finite gradient exactly where it
+matters (see the NOTEs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autograd_lite as ag
+from autograd_lite import Tensor
+from autograd_lite.engine import record
+
+REDUCTIONS = ("mean", "sum")
+
+
+def _as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if like is not None:
+        return Tensor(value, dtype=like.dtype)
+    return Tensor(value)
+
+
+def _check(loss: str, first: str, a: Tensor, second: str, b: Tensor, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{loss}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{loss}: {first} has shape {a.shape} but {second} has shape {b.shape}; "
+            "they must match (reshape one of them)"
+        )
+
+
+def _reduce(elements: Tensor, reduction: str) -> Tensor:
+    return elements.mean() if reduction == "mean" else elements.sum()
+
+
+def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: L = mean((pred - target)**2) (or the sum);
+    dL/dpred = 2 (pred - target) / n (n = 1 for the sum).
+
+    >>> mse_loss(ag.Tensor([1.0, 2.0]), [0.0, 4.0]).item()
+    2.5
+    """
+    pred = _as_tensor(pred)
+    target = _as_tensor(target, pred)
+    _check("mse_loss", "pred", pred, "target", target, reduction)
+    diff = pred - target
+    return _reduce(diff * diff, reduction)
+
+
+def _binary_cross_entropy_elements(prob: Tensor, target: Tensor) -> Tensor:
+    """ℓ = -(t log p + (1 - t) log(1 - p)), each log clamped at -100 (PyTorch);
+    dℓ/dp = (p - t) / (p (1 - p)),  dℓ/dt = log(1 - p) - log p.
+
+    NOTE: composing ``-(t * log(p) + ...)`` from ``log`` gives -inf at p = 0 or 1 and a nan
+    gradient. Like PyTorch we clamp each log at -100 in the forward pass and the denominator
+    p (1 - p) at 1e-12 in the backward pass, so a confident wrong answer costs at most 100 and
+    its gradient stays finite.
+    """
+    p, t = prob.data, target.data
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100)
+        log_q = np.maximum(np.log1p(-p), -100)
+    out = -(t * log_p + (1 - t) * log_q)
+    target_needs = target.requires_grad
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        grad_prob = grad_out * (p - t) / np.maximum(p * (1 - p), 1e-12)
+        grad_target = grad_out * (log_q - log_p) if target_needs else None
+        return grad_prob, grad_target
+
+    return record("binary_cross_entropy", out, (prob, target), backward)
+
+
+def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities: L = mean(-(t log p + (1 - t) log(1 - p))).
+
+    Each log is clamped at -100 as in PyTorch, so p = 0 or 1 give a finite loss. ``prob``
+    must lie in [0, 1]; for raw scores use :func:`binary_cross_entropy_with_logits`.
+
+    >>> round(binary_cross_entropy(ag.Tensor([0.9, 0.2]), [1.0, 0.0]).item(), 6)
+    0.164252
+    >>> binary_cross_entropy(ag.Tensor([0.0]), [1.0]).item()
+    100.0
+    """
+    prob = _as_tensor(prob)
+    target = _as_tensor(target, prob)
+    _check("binary_cross_entropy", "prob", prob, "target", target, reduction)
+    data = prob.data
+    if data.size and not (data.min() >= 0 and data.max() <= 1):
+        raise ValueError(
+            f"binary_cross_entropy: prob must lie in [0, 1], got values from {data.min()} to "
+            f"{data.max()}; for raw scores use binary_cross_entropy_with_logits"
+        )
+    return _reduce(_binary_cross_entropy_elements(prob, target), reduction)
+
+
+def _logits_cross_entropy_elements(logits: Tensor, target: Tensor) -> Tensor:
+    """ℓ = max(z, 0) - z t + log(1 + e**-|z|)  (= -(t log σ(z) + (1 - t) log(1 - σ(z))));
+    dℓ/dz = σ(z) - t,  dℓ/dt = -z.
+
+    NOTE: the form above never exponentiates a positive number, so logits of ±1000 give exact,
+    finite values. Composing it from ``relu``, ``abs`` and ``log`` would give the wrong
+    gradient -t at z = 0 (both kinks take derivative 0 there), instead of σ(0) - t = 0.5 - t;
+    the fused rule is right everywhere.
+    """
+    z, t = logits.data, target.data
+    e = np.exp(-np.abs(z))
+    out = np.maximum(z, 0) - z * t + np.log1p(e)
+    target_needs = target.requires_grad
+
+    def backward(grad_out: np.ndarray) -> tuple:
+        sigmoid = np.where(z >= 0, 1, e) / (1 + e)  # two-branch stable σ(z)
+        grad_target = -grad_out * z if target_needs else None
+        return grad_out * (sigmoid - t), grad_target
+
+    return record("binary_cross_entropy_with_logits", out, (logits, target), backward)
+
+
+def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of raw scores z: L = mean(-(t log σ(z) + (1 - t) log(1 - σ(z)))),
+    computed stably for any z; dL/dz = (σ(z) - t) / n.
+
+    >>> binary_cross_entropy_with_logits(ag.Tensor([1000.0, -1000.0]), [1.0, 0.0]).item()
+    0.0
+    >>> binary_cross_entropy_with_logits(ag.Tensor([-1000.0]), [1.0]).item()
+    1000.0
+    """
+    logits = _as_tensor(logits)
+    target = _as_tensor(target, logits)
+    _check("binary_cross_entropy_with_logits", "logits", logits, "target", target, reduction)
+    return _reduce(_logits_cross_entropy_elements(logits, target), reduction)
+
+
+def _class_labels(labels: Any, logits: Tensor) -> np.ndarray:
+    """``labels`` as an integer array of shape (batch,), each in [0, classes)."""
+    values = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
+        values = values.astype(np.intp)
+    if values.dtype.kind not in "iu":
+        raise TypeError(
+            f"cross_entropy: labels must be integer class indices, got dtype {values.dtype}"
+        )
+    batch, classes = logits.shape
+    if values.shape != (batch,):
+        raise ValueError(
+            f"cross_entropy: logits has shape {logits.shape} so labels must have shape "
+            f"({batch},), got {values.shape}"
+        )
+    if values.size and (values.min() < 0 or values.max() >= classes):
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {classes}) for logits of shape "
+            f"{logits.shape}, got values from {values.min()} to {values.max()}"
+        )
+    return values
+
+
+def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy: L = mean_i(-log softmax(z_i)[y_i]) for logits z (batch, classes)
+    and integer labels y (batch,); dL/dz_i = (softmax(z_i) - onehot(y_i)) / batch.
+
+    Built as ``sum(log_softmax(z) * w)`` with w = -onehot(y) / batch (or -onehot(y) for the
+    sum): ``log_softmax`` subtracts the row maximum first, so logits of ±1000 stay finite.
+
+    >>> round(cross_entropy(ag.Tensor([[2.0, 0.0], [0.0, 0.0]]), [0, 1]).item(), 6)
+    0.410038
+    >>> cross_entropy(ag.Tensor([[1000.0, -1000.0]]), [1]).item()
+    2000.0
+    """
+    logits = _as_tensor(logits)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be 'mean' or 'sum', got {reduction!r}")
+    if logits.ndim != 2:
+        raise ValueError(
+            f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}"
+        )
+    classes = _class_labels(labels, logits)
+    batch = logits.shape[0]
+    if batch == 0 and reduction == "mean":
+        raise ValueError(f"cross_entropy: no rows to average in logits of shape {logits.shape}")
+    scale = -1.0 / batch if reduction == "mean" else -1.0
+    weights = np.zeros(logits.shape, dtype=logits.dtype)
+    weights[np.arange(batch), classes] = scale
+    return (ag.log_softmax(logits, axis=-1) * weights).sum()

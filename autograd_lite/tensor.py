@@ -23,7 +23,9 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
     try:
         array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{op}: cannot make a numeric array from {_describe(data)} ({error})") from None
+        raise TypeError(
+            f"{op}: cannot make a numeric array from {_describe(data)} ({error})"
+        ) from None
     kind = array.dtype.kind
     if kind == "f":
         return array
@@ -66,8 +68,16 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "grad", "requires_grad", "name", "op", "parents", "backward_rule", "attrs",
-        "scope", "__weakref__",
+        "data",
+        "grad",
+        "requires_grad",
+        "name",
+        "op",
+        "parents",
+        "backward_rule",
+        "attrs",
+        "scope",
+        "__weakref__",
     )
     # Let NumPy hand ``array + tensor`` to ``Tensor.__radd__`` instead of looping elementwise.
     __array_ufunc__ = None

@@ -97,41 +97,87 @@ CATALOG: list[OpCase] = [
     OpCase("sigmoid", ag.sigmoid, _sigmoid),
     OpCase("relu", ag.relu, lambda x: np.maximum(x, 0), domain=(_away_from((0.0,)),)),
     OpCase("step", ag.step, lambda x: (x >= 0).astype(x.dtype), differentiable=False),
-    OpCase("step_threshold", lambda x: ag.step(x, 0.5), lambda x: (x >= 0.5) * 1.0,
-           differentiable=False),
+    OpCase(
+        "step_threshold",
+        lambda x: ag.step(x, 0.5),
+        lambda x: (x >= 0.5) * 1.0,
+        differentiable=False,
+    ),
     OpCase("abs", ag.abs, np.abs, domain=(_away_from((0.0,)),)),
     OpCase("sqrt", ag.sqrt, np.sqrt, domain=(positive,)),
-    OpCase("clip", lambda x: ag.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5),
-           domain=(_away_from((-0.5, 0.5)),)),
-    OpCase("clip_min", lambda x: ag.clip(x, min=0.2), lambda x: np.clip(x, 0.2, None),
-           domain=(_away_from((0.2,)),)),
+    OpCase(
+        "clip",
+        lambda x: ag.clip(x, -0.5, 0.5),
+        lambda x: np.clip(x, -0.5, 0.5),
+        domain=(_away_from((-0.5, 0.5)),),
+    ),
+    OpCase(
+        "clip_min",
+        lambda x: ag.clip(x, min=0.2),
+        lambda x: np.clip(x, 0.2, None),
+        domain=(_away_from((0.2,)),),
+    ),
     OpCase("maximum", ag.maximum, np.maximum, 2, "broadcast", (real, _away_from((0.0,)))),
     OpCase("minimum", ag.minimum, np.minimum, 2, "broadcast", (real, _away_from((0.0,)))),
-    OpCase("maximum_number", lambda x: ag.maximum(x, 0.1), lambda x: np.maximum(x, 0.1),
-           domain=(_away_from((0.1,)),)),
-    OpCase("where", lambda c, a, b: ag.where(c > 0, a, b), lambda c, a, b: np.where(c > 0, a, b),
-           3, "broadcast", constant_operands=(0,)),
+    OpCase(
+        "maximum_number",
+        lambda x: ag.maximum(x, 0.1),
+        lambda x: np.maximum(x, 0.1),
+        domain=(_away_from((0.1,)),),
+    ),
+    OpCase(
+        "where",
+        lambda c, a, b: ag.where(c > 0, a, b),
+        lambda c, a, b: np.where(c > 0, a, b),
+        3,
+        "broadcast",
+        constant_operands=(0,),
+    ),
     # reductions
     OpCase("sum", ag.sum, np.sum),
-    OpCase("sum_axis0", lambda x: ag.sum(x, axis=0), lambda x: np.sum(x, axis=0),
-           shapes="nonempty"),
-    OpCase("sum_last_keepdims", lambda x: ag.sum(x, axis=-1, keepdims=True),
-           lambda x: np.sum(x, axis=-1, keepdims=True), shapes="nonempty"),
+    OpCase(
+        "sum_axis0", lambda x: ag.sum(x, axis=0), lambda x: np.sum(x, axis=0), shapes="nonempty"
+    ),
+    OpCase(
+        "sum_last_keepdims",
+        lambda x: ag.sum(x, axis=-1, keepdims=True),
+        lambda x: np.sum(x, axis=-1, keepdims=True),
+        shapes="nonempty",
+    ),
     OpCase("mean", ag.mean, np.mean),
-    OpCase("mean_axis0", lambda x: ag.mean(x, axis=0), lambda x: np.mean(x, axis=0),
-           shapes="nonempty"),
+    OpCase(
+        "mean_axis0", lambda x: ag.mean(x, axis=0), lambda x: np.mean(x, axis=0), shapes="nonempty"
+    ),
     OpCase("max", ag.max, np.max, domain=(distinct,)),
-    OpCase("max_axis_keepdims", lambda x: ag.max(x, axis=-1, keepdims=True),
-           lambda x: np.max(x, axis=-1, keepdims=True), shapes="nonempty", domain=(distinct,)),
+    OpCase(
+        "max_axis_keepdims",
+        lambda x: ag.max(x, axis=-1, keepdims=True),
+        lambda x: np.max(x, axis=-1, keepdims=True),
+        shapes="nonempty",
+        domain=(distinct,),
+    ),
     OpCase("min", ag.min, np.min, domain=(distinct,)),
-    OpCase("min_axis0", lambda x: ag.min(x, axis=0), lambda x: np.min(x, axis=0),
-           shapes="nonempty", domain=(distinct,)),
+    OpCase(
+        "min_axis0",
+        lambda x: ag.min(x, axis=0),
+        lambda x: np.min(x, axis=0),
+        shapes="nonempty",
+        domain=(distinct,),
+    ),
     OpCase("var", ag.var, np.var),
-    OpCase("var_axis0_ddof", lambda x: ag.var(x, axis=0, ddof=1),
-           lambda x: np.var(x, axis=0, ddof=1), shapes="two_rows"),
+    OpCase(
+        "var_axis0_ddof",
+        lambda x: ag.var(x, axis=0, ddof=1),
+        lambda x: np.var(x, axis=0, ddof=1),
+        shapes="two_rows",
+    ),
     OpCase("std", ag.std, np.std, shapes="two_rows"),
-    OpCase("std_last_keepdims", lambda x: ag.std(x, axis=-1, keepdims=True),
-           lambda x: np.std(x, axis=-1, keepdims=True), shapes="two_cols"),
+    OpCase(
+        "std_last_keepdims",
+        lambda x: ag.std(x, axis=-1, keepdims=True),
+        lambda x: np.std(x, axis=-1, keepdims=True),
+        shapes="two_cols",
+    ),
     OpCase("softmax", ag.softmax, _softmax, shapes="nonempty"),
     OpCase("log_softmax", ag.log_softmax, _log_softmax, shapes="nonempty"),
     # shapes
@@ -142,12 +188,13 @@ CATALOG: list[OpCase] = [
     OpCase("squeeze", ag.squeeze, np.squeeze),
     OpCase("unsqueeze", lambda x: ag.unsqueeze(x, 0), lambda x: x[None]),
     OpCase("getitem_slice", lambda x: x[::2], lambda x: x[::2], shapes="nonempty"),
-    OpCase("getitem_repeats", lambda x: x[[0, 0, -1]], lambda x: x[[0, 0, -1]],
-           shapes="nonempty"),
-    OpCase("concatenate", lambda *xs: ag.concatenate(xs), lambda *xs: np.concatenate(xs),
-           2, "list"),
-    OpCase("stack", lambda *xs: ag.stack(xs, axis=-1), lambda *xs: np.stack(xs, axis=-1),
-           2, "same"),
+    OpCase("getitem_repeats", lambda x: x[[0, 0, -1]], lambda x: x[[0, 0, -1]], shapes="nonempty"),
+    OpCase(
+        "concatenate", lambda *xs: ag.concatenate(xs), lambda *xs: np.concatenate(xs), 2, "list"
+    ),
+    OpCase(
+        "stack", lambda *xs: ag.stack(xs, axis=-1), lambda *xs: np.stack(xs, axis=-1), 2, "same"
+    ),
 ]
 
 SIDE = st.integers(1, 4)
@@ -168,8 +215,15 @@ def required_shapes(case: OpCase) -> list[tuple[tuple[int, ...], ...]]:
     if case.shapes == "broadcast":
         return [pair + pair[:1] * (case.arity - 2) for pair in REQUIRED_PAIRS]
     if case.shapes == "matmul":
-        return [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4)),
-                ((2, 2, 3), (3, 4)), ((3,), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2))]
+        return [
+            ((3,), (3,)),
+            ((2, 3), (3,)),
+            ((3,), (3, 2)),
+            ((2, 3), (3, 4)),
+            ((2, 2, 3), (3, 4)),
+            ((3,), (2, 3, 4)),
+            ((2, 1, 2, 3), (3, 3, 2)),
+        ]
     if case.shapes == "dot":
         return [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4))]
     if case.shapes == "list":

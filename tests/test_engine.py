@@ -80,7 +80,7 @@ def test_no_grad_records_nothing() -> None:
 
 def test_no_grad_restores_state_after_an_error() -> None:
     with pytest.raises(ZeroDivisionError), ag.no_grad():
-        1 / 0
+        raise ZeroDivisionError
     assert ag.is_grad_enabled()
 
 

@@ -28,7 +28,12 @@ BAD_CALLS = [
     ("dot 3-D", lambda a, b: ag.dot(a.reshape(1, 2, 3), b), ValueError, ["dot", "(1, 2, 3)"]),
     ("maximum", lambda a, b: ag.maximum(a, b), ValueError, ["maximum", "(2, 3)", "(4,)"]),
     ("where", lambda a, b: ag.where(a > 1, a, b), ValueError, ["where", "(2, 3)", "(4,)"]),
-    ("concatenate", lambda a, b: ag.concatenate([a, b]), ValueError, ["concatenate", "(2, 3)", "(4,)"]),
+    (
+        "concatenate",
+        lambda a, b: ag.concatenate([a, b]),
+        ValueError,
+        ["concatenate", "(2, 3)", "(4,)"],
+    ),
     ("stack", lambda a, b: ag.stack([a, b]), ValueError, ["stack", "(2, 3)", "(4,)"]),
     ("reshape", lambda a, b: a.reshape(4, 2), ValueError, ["reshape", "(2, 3)", "(4, 2)"]),
     ("transpose", lambda a, b: a.transpose(0, 0), ValueError, ["transpose", "(2, 3)"]),
@@ -46,13 +51,19 @@ BAD_CALLS = [
     ("complex operand", lambda a, b: ag.exp(1j), TypeError, ["exp", "complex"]),
     ("string threshold", lambda a, b: ag.step(a, "0"), TypeError, ["step", "threshold"]),
     ("backward no grad", lambda a, b: (a * 2).backward(), RuntimeError, ["backward", "(2, 3)"]),
-    ("backward wrong grad", lambda a, b: (a * 2).backward(np.ones(3)), ValueError,
-     ["backward", "(3,)", "(2, 3)"]),
+    (
+        "backward wrong grad",
+        lambda a, b: (a * 2).backward(np.ones(3)),
+        ValueError,
+        ["backward", "(3,)", "(2, 3)"],
+    ),
     ("backward string grad", lambda a, b: (a * 2).backward("x"), TypeError, ["backward"]),
 ]
 
 
-@pytest.mark.parametrize(("label", "call", "error", "words"), BAD_CALLS, ids=[c[0] for c in BAD_CALLS])
+@pytest.mark.parametrize(
+    ("label", "call", "error", "words"), BAD_CALLS, ids=[c[0] for c in BAD_CALLS]
+)
 def test_bad_operands_raise_clear_errors_and_change_nothing(label, call, error, words) -> None:
     a, b = fresh()
     before = [(t.data.copy(), t.grad.copy()) for t in (a, b)]

@@ -50,7 +50,9 @@ finite = st.floats(-1e3, 1e3, allow_nan=False, width=64)
 @given(data=st.data())
 def test_forward_matches_numpy(case: OpCase, data: st.DataObject) -> None:
     shapes = data.draw(drawn_shapes(case))
-    operands = case.prepare([data.draw(arrays(np.float64, shape, elements=finite)) for shape in shapes])
+    operands = case.prepare(
+        [data.draw(arrays(np.float64, shape, elements=finite)) for shape in shapes]
+    )
     with np.errstate(all="ignore"):
         expected = np.asarray(case.reference(*operands))
         result = case.ours(*[ag.Tensor(array) for array in operands])
@@ -77,9 +79,18 @@ def test_float32_stays_float32(case: OpCase) -> None:
 
 @pytest.mark.parametrize(
     "make",
-    [lambda x: x * 2.0, lambda x: 2.0 * x, lambda x: x + 1, lambda x: x / 3.0, lambda x: 2.0 ** x,
-     lambda x: x ** 2.0, lambda x: 1 - x, lambda x: ag.clip(x, 0.0, 1.0),
-     lambda x: ag.maximum(x, 0.5), lambda x: ag.where(x > 0, x, 0.0)],
+    [
+        lambda x: x * 2.0,
+        lambda x: 2.0 * x,
+        lambda x: x + 1,
+        lambda x: x / 3.0,
+        lambda x: 2.0**x,
+        lambda x: x**2.0,
+        lambda x: 1 - x,
+        lambda x: ag.clip(x, 0.0, 1.0),
+        lambda x: ag.maximum(x, 0.5),
+        lambda x: ag.where(x > 0, x, 0.0),
+    ],
 )
 def test_python_numbers_never_upcast_float32(make) -> None:
     x = ag.Tensor(np.array([0.25, 0.5], dtype=np.float32), requires_grad=True)
@@ -112,11 +123,21 @@ def test_dot_all_four_combinations(left: tuple, right: tuple) -> None:
 def test_methods_and_functions_are_the_same() -> None:
     x = ag.Tensor([[0.5, -1.0], [2.0, 0.25]])
     pairs = [
-        (x.sigmoid(), ag.sigmoid(x)), (x.relu(), ag.relu(x)), (x.step(0.3), ag.step(x, 0.3)),
-        (x.exp(), ag.exp(x)), (x.tanh(), ag.tanh(x)), (x.sum(axis=0), ag.sum(x, axis=0)),
-        (x.max(), ag.max(x)), (x.softmax(), ag.softmax(x)), (x.dot(x), ag.dot(x, x)),
-        (x.abs(), ag.abs(x)), (x.clip(max=1), ag.clip(x, max=1)), (x.var(ddof=1), ag.var(x, ddof=1)),
-        (x.flatten(), ag.flatten(x)), (x.unsqueeze(1), ag.unsqueeze(x, 1)), (x.T, ag.transpose(x)),
+        (x.sigmoid(), ag.sigmoid(x)),
+        (x.relu(), ag.relu(x)),
+        (x.step(0.3), ag.step(x, 0.3)),
+        (x.exp(), ag.exp(x)),
+        (x.tanh(), ag.tanh(x)),
+        (x.sum(axis=0), ag.sum(x, axis=0)),
+        (x.max(), ag.max(x)),
+        (x.softmax(), ag.softmax(x)),
+        (x.dot(x), ag.dot(x, x)),
+        (x.abs(), ag.abs(x)),
+        (x.clip(max=1), ag.clip(x, max=1)),
+        (x.var(ddof=1), ag.var(x, ddof=1)),
+        (x.flatten(), ag.flatten(x)),
+        (x.unsqueeze(1), ag.unsqueeze(x, 1)),
+        (x.T, ag.transpose(x)),
     ]
     for method_result, function_result in pairs:
         assert method_result.op == function_result.op
@@ -127,15 +148,42 @@ def test_op_names() -> None:
     x = ag.Tensor([1.0, 2.0], requires_grad=True)
     y = ag.Tensor(0.5, requires_grad=True)
     names = {
-        "add": x + y, "sub": x - y, "neg": -x, "mul": x * y, "div": x / y, "pow": x**2,
-        "matmul": x @ x, "dot": x.dot(x), "exp": x.exp(), "log": x.log(), "tanh": x.tanh(),
-        "sigmoid": x.sigmoid(), "relu": x.relu(), "step": x.step(), "sum": x.sum(),
-        "mean": x.mean(), "max": x.max(), "reshape": x.reshape(2, 1), "transpose": x.transpose(),
-        "getitem": x[0], "softmax": x.softmax(), "log_softmax": x.log_softmax(), "abs": abs(x),
-        "sqrt": x.sqrt(), "clip": x.clip(0, 1), "maximum": x.maximum(y), "minimum": x.minimum(y),
-        "where": ag.where(x > 1, x, y), "min": x.min(), "var": x.var(), "std": x.std(),
-        "flatten": x.flatten(), "squeeze": x.squeeze(), "unsqueeze": x.unsqueeze(0),
-        "concatenate": ag.concatenate([x, x]), "stack": ag.stack([x, x]),
+        "add": x + y,
+        "sub": x - y,
+        "neg": -x,
+        "mul": x * y,
+        "div": x / y,
+        "pow": x**2,
+        "matmul": x @ x,
+        "dot": x.dot(x),
+        "exp": x.exp(),
+        "log": x.log(),
+        "tanh": x.tanh(),
+        "sigmoid": x.sigmoid(),
+        "relu": x.relu(),
+        "step": x.step(),
+        "sum": x.sum(),
+        "mean": x.mean(),
+        "max": x.max(),
+        "reshape": x.reshape(2, 1),
+        "transpose": x.transpose(),
+        "getitem": x[0],
+        "softmax": x.softmax(),
+        "log_softmax": x.log_softmax(),
+        "abs": abs(x),
+        "sqrt": x.sqrt(),
+        "clip": x.clip(0, 1),
+        "maximum": x.maximum(y),
+        "minimum": x.minimum(y),
+        "where": ag.where(x > 1, x, y),
+        "min": x.min(),
+        "var": x.var(),
+        "std": x.std(),
+        "flatten": x.flatten(),
+        "squeeze": x.squeeze(),
+        "unsqueeze": x.unsqueeze(0),
+        "concatenate": ag.concatenate([x, x]),
+        "stack": ag.stack([x, x]),
     }
     for name, tensor in names.items():
         assert tensor.op == name
@@ -143,8 +191,14 @@ def test_op_names() -> None:
 
 def test_comparisons_give_unrecorded_float_masks() -> None:
     x = ag.Tensor([1.0, 2.0, 3.0], requires_grad=True)
-    for mask, expected in [(x < 2, [1, 0, 0]), (x <= 2, [1, 1, 0]), (x > 2, [0, 0, 1]),
-                           (x >= 2, [0, 1, 1]), (x == 2, [0, 1, 0]), (x != 2, [1, 0, 1])]:
+    for mask, expected in [
+        (x < 2, [1, 0, 0]),
+        (x <= 2, [1, 1, 0]),
+        (x > 2, [0, 0, 1]),
+        (x >= 2, [0, 1, 1]),
+        (x == 2, [0, 1, 0]),
+        (x != 2, [1, 0, 1]),
+    ]:
         assert mask.dtype == np.float64 and not mask.requires_grad and mask.op is None
         np.testing.assert_array_equal(mask.data, expected)
     assert len({x, ag.Tensor(1.0)}) == 2  # still hashable by identity
@@ -216,5 +270,6 @@ def test_var_and_std_match_numpy_ddof() -> None:
     data = np.random.default_rng(4).normal(size=(4, 5))
     x = ag.Tensor(data)
     np.testing.assert_allclose(x.var(axis=1, ddof=1).data, data.var(axis=1, ddof=1))
-    np.testing.assert_allclose(x.std(axis=(0, 1), keepdims=True).data,
-                               data.std(axis=(0, 1), keepdims=True))
+    np.testing.assert_allclose(
+        x.std(axis=(0, 1), keepdims=True).data, data.std(axis=(0, 1), keepdims=True)
+    )

@@ -10,8 +10,15 @@ import autograd_lite as ag
 
 @pytest.mark.parametrize(
     ("data", "dtype"),
-    [(1, np.float64), (True, np.float64), ([1, 2], np.float64), (np.arange(3), np.float64),
-     (np.float32(1.5), np.float32), (np.ones(2, dtype=np.float32), np.float32), (2.5, np.float64)],
+    [
+        (1, np.float64),
+        (True, np.float64),
+        ([1, 2], np.float64),
+        (np.arange(3), np.float64),
+        (np.float32(1.5), np.float32),
+        (np.ones(2, dtype=np.float32), np.float32),
+        (2.5, np.float64),
+    ],
 )
 def test_dtypes(data, dtype) -> None:
     assert ag.Tensor(data).dtype == dtype
@@ -25,7 +32,15 @@ def test_explicit_dtype_and_scalars() -> None:
 
 def test_attributes() -> None:
     t = ag.Tensor(np.zeros((2, 3)), requires_grad=True, name="w")
-    assert (t.shape, t.ndim, t.size, t.name, t.op, t.parents, t.grad) == ((2, 3), 2, 6, "w", None, (), None)
+    assert (t.shape, t.ndim, t.size, t.name, t.op, t.parents, t.grad) == (
+        (2, 3),
+        2,
+        6,
+        "w",
+        None,
+        (),
+        None,
+    )
     assert t.T.shape == (3, 2)
     assert "name='w'" in repr(t) and "requires_grad=True" in repr(t)
 

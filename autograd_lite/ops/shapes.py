@@ -85,7 +85,9 @@ def getitem(x: Any, index: Any) -> Tensor:
     try:
         out = x.data[index]
     except IndexError as error:
-        raise IndexError(f"getitem: index {index!r} does not fit shape {x.shape}: {error}") from None
+        raise IndexError(
+            f"getitem: index {index!r} does not fit shape {x.shape}: {error}"
+        ) from None
     shape, dtype, repeats_possible = x.shape, x.dtype, _has_array(index)
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -128,7 +130,9 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
         axes = tuple(i for i, length in enumerate(x.shape) if length == 1)
     for item in axes:
         if x.shape[item] != 1:
-            raise ValueError(f"squeeze: axis {item} of shape {x.shape} has length {x.shape[item]}, not 1")
+            raise ValueError(
+                f"squeeze: axis {item} of shape {x.shape} has length {x.shape[item]}, not 1"
+            )
     old_shape = x.shape
 
     def backward(grad_out: np.ndarray) -> tuple:

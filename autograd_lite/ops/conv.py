@@ -166,16 +166,15 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     )
 
     need_x = x.requires_grad
-    need_weight = weight.requires_grad
     need_bias = bias is not None and bias.requires_grad
-    saved_cols = cols if need_weight else None
+    saved_cols = cols if weight.requires_grad else None  # only dL/dweight needs the im2col matrix
     weight_shape = weight.shape
     padded_shape = padded.shape
 
     def backward(grad_out: np.ndarray) -> tuple:
         grad_rows = grad_out.transpose(1, 0, 2, 3).reshape(out_channels, n * out_h * out_w)
         grad_x = grad_weight = grad_bias = None
-        if need_weight:
+        if saved_cols is not None:
             grad_weight = (grad_rows @ saved_cols.T).reshape(weight_shape)
         if need_bias:
             grad_bias = grad_rows.sum(axis=1)

@@ -440,11 +440,14 @@ def _escape(text: str) -> str:
     return html.escape(cleaned, quote=True).replace("\n", '<BR ALIGN="LEFT"/>')
 
 
-def _value_cell(prefix: str, text: str, color: str | None) -> str:
-    body = f'<FONT FACE="monospace" POINT-SIZE="9">{_escape(text)}</FONT>'
-    if color:
-        body = f'<FONT COLOR="{color}">{body}</FONT>'
-    return f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{prefix}{body}</TD></TR>'
+def _value_row(caption: str, text: str, color: str) -> str:
+    """``caption`` and the numbers in monospace, continuation lines aligned under the first."""
+    lines = text.split("\n")
+    aligned = "\n".join([f"{caption} {lines[0]}"] + [" " * (len(caption) + 1) + line for line in lines[1:]])
+    return (
+        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{color}" FACE="monospace" '
+        f'POINT-SIZE="9">{_escape(aligned)}</FONT></TD></TR>'
+    )
 
 
 def _tensor_label(
@@ -465,15 +468,13 @@ def _tensor_label(
         f"{_escape(shape)} · {_escape(str(node.data.dtype))}</FONT></TD></TR>",
     ]
     if show_data:
-        rows.append(_value_cell("", format_array(node.data, max_elements, precision), None))
+        text = format_array(node.data, max_elements, precision)
+        rows.append(_value_row("data", text, "#111827"))
     if show_grad:
         text = "—" if grad is None else format_array(grad, max_elements, precision)
-        rows.append(
-            _value_cell(f'<FONT COLOR="{GRAD_COLOR}" POINT-SIZE="9">grad </FONT>', text, GRAD_COLOR)
-        )
-    return '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + (
-        "</TABLE>"
-    )
+        rows.append(_value_row("grad", text, GRAD_COLOR))
+    table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+    return table + "".join(rows) + "</TABLE>"
 
 
 def _op_label(node: Tensor) -> str:

@@ -21,10 +21,19 @@ BackwardRule = Callable[[np.ndarray], tuple]
 
 
 class _Recording:
-    """Process-wide recording switches: whether ops record, and the current name scope."""
+    """Process-wide recording state: whether ops record, the current name scope, whether
+    anomaly checks are on, and a clock of ``.data`` assignments that stamps each tensor."""
 
     enabled = True
     scope: tuple[str, ...] = ()
+    anomaly = False
+    assignments = 0
+
+
+def next_assignment() -> int:
+    """Tick the assignment clock; a tensor whose ``.data`` is replaced takes the new value."""
+    _Recording.assignments += 1
+    return _Recording.assignments
 
 
 @contextmanager
@@ -86,6 +95,8 @@ def record(
     """
     # NumPy returns scalars for 0-d results; a Tensor always holds an array.
     out = wrap(out_data if type(out_data) is np.ndarray else np.asarray(out_data))
+    if _Recording.anomaly:
+        check_forward(op, out, parents)
     if _Recording.enabled:
         for parent in parents:
             if parent.requires_grad:
@@ -121,7 +132,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor that ``root`` depends on and that requires a gradient, consumers first.
 
-    Iterative depth-first search, so graph depth is limited only by memory.
+    Iterative depth-first search, so graph depth is limited only by memory. It also refuses
+    a graph in which some tensor's ``.data`` was replaced after an operation used it: that
+    operation's gradient would belong to values the tensor no longer has.
     """
     order: list[Tensor] = []
     visited = {id(root)}
@@ -133,6 +146,8 @@ def topological_order(root: Tensor) -> list[Tensor]:
             continue
         stack.append((node, True))
         for parent in node.parents:
+            if parent.data_version > node.data_version:
+                raise stale_data_error(node, parent)
             if parent.requires_grad and id(parent) not in visited:
                 visited.add(id(parent))
                 stack.append((parent, False))
@@ -158,8 +173,10 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
             "create its inputs with requires_grad=True"
         )
     root_grad = _root_gradient(root, grad)
+    order = topological_order(root)
+    check_gradients = _Recording.anomaly
     pending: dict[int, np.ndarray] = {id(root): root_grad}
-    for node in topological_order(root):
+    for node in order:
         grad_out = pending.pop(id(node))
         if type(grad_out) is not np.ndarray:
             grad_out = np.asarray(grad_out)  # NumPy's 0-d arithmetic gives scalars
@@ -170,12 +187,14 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
             continue
         node.grad = grad_out if node.grad is None else _accumulate(node.grad, grad_out)
         parent_grads = rule(grad_out)
+        if check_gradients:
+            check_backward(node, parent_grads)
         if observer is not None:
             observer(node, grad_out, parent_grads)
         for parent, parent_grad in zip(node.parents, parent_grads):
             if parent_grad is None or not parent.requires_grad:
                 continue
-            parent_data = parent.data
+            parent_data = parent._data
             if parent_grad.shape != parent_data.shape:
                 parent_grad = unbroadcast(parent_grad, parent_data.shape)
             if parent_grad.dtype != parent_data.dtype:
@@ -195,26 +214,27 @@ def _accumulate(total: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 def _root_gradient(root: Tensor, grad: Any) -> np.ndarray:
     """Check and convert the gradient the user seeds ``backward`` with."""
-    shape = root.data.shape
+    shape = root._data.shape
     if grad is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implied only for a one-element tensor, but this one "
                 f"has shape {shape}; pass grad= with that shape"
             )
-        return np.ones(shape, dtype=root.data.dtype)
+        return np.ones(shape, dtype=root._data.dtype)
     values = np.asarray(getattr(grad, "data", grad))
     if values.dtype.kind not in "biuf":
         raise TypeError(f"backward: grad must be numeric, got dtype {values.dtype}")
     if values.shape != shape:
-        if values.size == 1 and root.data.size == 1:
+        if values.size == 1 and root._data.size == 1:
             values = values.reshape(shape)
         else:
             raise ValueError(
                 f"backward: grad has shape {values.shape} but the tensor has shape {shape}"
             )
-    return values.astype(root.data.dtype, copy=True)
+    return values.astype(root._data.dtype, copy=True)
 
 
-# Imported last: the tensor module itself needs this one.
+# Imported last: these modules need this one.
+from autograd_lite.safety import check_backward, check_forward, stale_data_error  # noqa: E402
 from autograd_lite.tensor import wrap  # noqa: E402

@@ -44,7 +44,7 @@ def gradcheck(
             "gradcheck: no input is a Tensor with requires_grad=True; nothing to check"
         )
     values = [
-        np.array(inputs[i].data, dtype=np.float64) if i in checked else inputs[i]
+        np.array(inputs[i]._data, dtype=np.float64) if i in checked else inputs[i]
         for i in range(len(inputs))
     ]
 
@@ -57,7 +57,7 @@ def gradcheck(
     def total(arrays: list[Any]) -> float:
         """f(inputs) summed to a number, recording nothing."""
         with no_grad():
-            return float(np.sum(_call(fn, as_arguments(arrays)).data))
+            return float(np.sum(_call(fn, as_arguments(arrays))._data))
 
     arguments = as_arguments(values)
     out = _call(fn, arguments).sum()

@@ -14,12 +14,14 @@ from autograd_lite import engine
 
 
 def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
-    """Convert ``data`` to a float array: integers and bools become float64, floats stay.
+    """Convert ``data`` to a float array of the caller's own: integers and bools become
+    float64, floats stay, and an existing array is copied, so that later edits to the
+    caller's array cannot reach a graph.
 
     Strings, None, objects and complex numbers raise ``TypeError`` naming ``op``.
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     try:
         array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as error:
@@ -28,7 +30,7 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
         ) from None
     kind = array.dtype.kind
     if kind == "f":
-        return array
+        return array.copy() if array is data else array
     if kind in "biu":
         return array.astype(np.float64)
     raise TypeError(
@@ -38,9 +40,11 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
 
 
 def wrap(array: np.ndarray) -> Tensor:
-    """A leaf around an existing float array: no copy, no checks (for the library's own use)."""
+    """A leaf around a float array the library owns: no copy, no checks (internal use)."""
     leaf = Tensor.__new__(Tensor)
-    leaf.data = array
+    leaf._data = array
+    leaf.data_version = engine._Recording.assignments
+    leaf.origin = None
     leaf.grad = None
     leaf.requires_grad = False
     leaf.name = None
@@ -68,7 +72,9 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
+        "_data",
+        "data_version",
+        "origin",
         "grad",
         "requires_grad",
         "name",
@@ -82,7 +88,9 @@ class Tensor:
     # Let NumPy hand ``array + tensor`` to ``Tensor.__radd__`` instead of looping elementwise.
     __array_ufunc__ = None
 
-    data: np.ndarray
+    _data: np.ndarray
+    data_version: int
+    origin: str | None
     grad: np.ndarray | None
     requires_grad: bool
     name: str | None
@@ -95,8 +103,9 @@ class Tensor:
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ) -> None:
-        array = to_array(data, dtype)
-        self.data = array.copy() if array is data or isinstance(data, Tensor) else array
+        self._data = to_array(data, dtype)
+        self.data_version = engine._Recording.assignments
+        self.origin = None
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.name = name
@@ -108,20 +117,41 @@ class Tensor:
 
     # --- what it holds -------------------------------------------------------------------------
     @property
+    def data(self) -> np.ndarray:
+        """The values, as a read-only NumPy array.
+
+        Read-only because recorded operations keep these very arrays for their backward
+        pass: an edit in place would silently change the gradients. To change a tensor,
+        assign a new array (``w.data = w.data - lr * w.grad``); ``numpy()`` gives a copy
+        you may edit.
+        """
+        array = self._data
+        if array.flags.writeable:
+            array.flags.writeable = False
+        return array
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Replace the values. Graphs recorded before this no longer match the tensor, so
+        backpropagating through one of them raises an error instead of mixing old and new."""
+        self._data = to_array(value, op="Tensor.data")
+        self.data_version = engine.next_assignment()
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
@@ -129,17 +159,17 @@ class Tensor:
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only a one-element tensor has an item, shape is {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """A copy of the data: changing it cannot change the graph."""
-        return self.data.copy()
+        return self._data.copy()
 
     def detach(self) -> Tensor:
         """A leaf sharing this tensor's data, cut off from the graph."""
-        leaf = wrap(self.data)
+        leaf = wrap(self._data)
         leaf.name = self.name
         return leaf
 
@@ -152,7 +182,7 @@ class Tensor:
         engine.backward(self, grad)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
         extras = "".join(
             f", {key}={value!r}"
             for key, value in (("name", self.name), ("op", self.op))
@@ -160,20 +190,20 @@ class Tensor:
         )
         if self.requires_grad:
             extras += ", requires_grad=True"
-        if self.data.dtype != np.float64:
-            extras += f", dtype={self.data.dtype}"
+        if self._data.dtype != np.float64:
+            extras += f", dtype={self._data.dtype}"
         return f"Tensor({body}{extras})"
 
     __hash__ = object.__hash__
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
-        return float(self.data)
+        return float(self._data)
 
     # --- arithmetic ----------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:

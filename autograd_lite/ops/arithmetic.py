@@ -19,7 +19,7 @@ from autograd_lite.tensor import Tensor, wrap
 def _broadcasting(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
     """Apply NumPy's ``fn`` to both operands, naming ``op`` and both shapes if they clash."""
     try:
-        return fn(a.data, b.data)
+        return fn(a._data, b._data)
     except ValueError:
         raise broadcast_error(op, a, b) from None
 
@@ -57,7 +57,7 @@ def neg(x: Any) -> Tensor:
     def backward(grad_out: np.ndarray) -> tuple:
         return (-grad_out,)
 
-    return record("neg", -x.data, (x,), backward)
+    return record("neg", -x._data, (x,), backward)
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -69,7 +69,7 @@ def mul(a: Any, b: Any) -> Tensor:
     array(6.)
     """
     a, b = as_pair(a, b, "mul")
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     out = _broadcasting("mul", np.multiply, a, b)
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -81,7 +81,7 @@ def mul(a: Any, b: Any) -> Tensor:
 def div(a: Any, b: Any) -> Tensor:
     """out = a / b;  dL/da = dL/dout / b,  dL/db = -dL/dout * a / b**2 = -dL/dout * out / b."""
     a, b = as_pair(a, b, "div")
-    y = b.data
+    y = b._data
     out = _broadcasting("div", np.divide, a, b)
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -105,7 +105,7 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - the contract's name
     array(6.)
     """
     if isinstance(exponent, (int, float)) and isinstance(base, Tensor):
-        x = base.data
+        x = base._data
         out = x**exponent
 
         def backward_number(grad_out: np.ndarray) -> tuple:
@@ -114,7 +114,7 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - the contract's name
         return record("pow", out, (base,), backward_number, {"exponent": exponent})
 
     a, b = as_pair(base, exponent, "pow")
-    x, e = a.data, b.data
+    x, e = a._data, b._data
     out = _broadcasting("pow", np.power, a, b)
     base_needs, exponent_needs = a.requires_grad, b.requires_grad
 
@@ -182,14 +182,14 @@ def matmul(a: Any, b: Any) -> Tensor:
             "use mul to scale by a number"
         )
     try:
-        out = a.data @ b.data
+        out = a._data @ b._data
     except ValueError:
         if a.shape[-1] != (b.shape[-2] if b.ndim > 1 else b.shape[0]):
             raise _inner_mismatch("matmul", a, b) from None
         raise ValueError(
             f"matmul: the batch axes of shapes {a.shape} and {b.shape} cannot be broadcast"
         ) from None
-    backward = _matmul_backward(a.data, b.data, (a.requires_grad, b.requires_grad))
+    backward = _matmul_backward(a._data, b._data, (a.requires_grad, b.requires_grad))
     return record("matmul", out, (a, b), backward)
 
 
@@ -209,8 +209,8 @@ def dot(a: Any, b: Any) -> Tensor:
         )
     if a.shape[-1] != (b.shape[-2] if b.ndim > 1 else b.shape[0]):
         raise _inner_mismatch("dot", a, b)
-    out = np.dot(a.data, b.data)
-    backward = _matmul_backward(a.data, b.data, (a.requires_grad, b.requires_grad))
+    out = np.dot(a._data, b._data)
+    backward = _matmul_backward(a._data, b._data, (a.requires_grad, b.requires_grad))
     return record("dot", out, (a, b), backward)
 
 
@@ -218,7 +218,7 @@ def _compare(op: str, fn: Any, a: Any, b: Any) -> Tensor:
     """A comparison as a float tensor of 0/1. Not recorded: no gradient flows through it."""
     a, b = as_pair(a, b, op)
     result = _broadcasting(op, fn, a, b)
-    return wrap(result.astype(np.result_type(a.data, b.data)))
+    return wrap(result.astype(np.result_type(a._data, b._data)))
 
 
 def less(a: Any, b: Any) -> Tensor:

@@ -14,7 +14,7 @@ from autograd_lite.tensor import Tensor
 def exp(x: Any) -> Tensor:
     """out = e**x;  dL/dx = dL/dout * out."""
     x = as_tensor(x, "exp")
-    out = np.exp(x.data)
+    out = np.exp(x._data)
 
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out * out,)
@@ -25,7 +25,7 @@ def exp(x: Any) -> Tensor:
 def log(x: Any) -> Tensor:
     """out = ln(x);  dL/dx = dL/dout / x. (No hidden epsilon: log(0) is -inf, as in NumPy.)"""
     x = as_tensor(x, "log")
-    data = x.data
+    data = x._data
 
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out / data,)
@@ -36,7 +36,7 @@ def log(x: Any) -> Tensor:
 def tanh(x: Any) -> Tensor:
     """out = tanh(x);  dL/dx = dL/dout * (1 - out**2)."""
     x = as_tensor(x, "tanh")
-    out = np.tanh(x.data)
+    out = np.tanh(x._data)
 
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out * (1 - out * out),)
@@ -61,7 +61,7 @@ def sigmoid(x: Any) -> Tensor:
     Tensor([0. , 0.5, 1. ])
     """
     x = as_tensor(x, "sigmoid")
-    out = stable_sigmoid(x.data)
+    out = stable_sigmoid(x._data)
 
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out * out * (1 - out),)
@@ -78,7 +78,7 @@ def relu(x: Any) -> Tensor:
     Tensor([0., 0., 2.])
     """
     x = as_tensor(x, "relu")
-    data = x.data
+    data = x._data
     out = np.maximum(data, 0)
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -103,7 +103,7 @@ def step(x: Any, threshold: float = 0.0) -> Tensor:
     x = as_tensor(x, "step")
     if not isinstance(threshold, (int, float, np.number)):
         raise TypeError(f"step: threshold must be a number, got {type(threshold).__name__}")
-    out = (x.data >= threshold).astype(x.data.dtype)
+    out = (x._data >= threshold).astype(x._data.dtype)
 
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out,)
@@ -114,7 +114,7 @@ def step(x: Any, threshold: float = 0.0) -> Tensor:
 def abs(x: Any) -> Tensor:  # noqa: A001 - the contract's name
     """out = |x|;  dL/dx = dL/dout * sign(x).  NOTE: at x == 0 the derivative is 0 (PyTorch)."""
     x = as_tensor(x, "abs")
-    data = x.data
+    data = x._data
 
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out * np.sign(data),)
@@ -125,7 +125,7 @@ def abs(x: Any) -> Tensor:  # noqa: A001 - the contract's name
 def sqrt(x: Any) -> Tensor:
     """out = √x;  dL/dx = dL/dout / (2 out)."""
     x = as_tensor(x, "sqrt")
-    out = np.sqrt(x.data)
+    out = np.sqrt(x._data)
 
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out / (2 * out),)
@@ -144,9 +144,9 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - co
     x = as_tensor(x, "clip")
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    low = None if min is None else as_tensor(min, "clip", x.data.dtype).data
-    high = None if max is None else as_tensor(max, "clip", x.data.dtype).data
-    data = x.data
+    low = None if min is None else as_tensor(min, "clip", x._data.dtype)._data
+    high = None if max is None else as_tensor(max, "clip", x._data.dtype)._data
+    data = x._data
     try:
         out = np.clip(data, low, high)
     except ValueError:
@@ -170,7 +170,7 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - co
 def _extremum_pair(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
     """``maximum``/``minimum``: the gradient goes to the winner; NOTE: ties split it equally."""
     a, b = as_pair(a, b, op)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     try:
         out = fn(x, y)
     except ValueError:
@@ -204,10 +204,10 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     >>> where(Tensor([1.0, 0.0]), Tensor([1.0, 2.0]), 0)
     Tensor([1., 0.])
     """
-    mask = as_tensor(condition, "where").data.astype(bool)
+    mask = as_tensor(condition, "where")._data.astype(bool)
     a, b = as_pair(a, b, "where")
     try:
-        out = np.where(mask, a.data, b.data)
+        out = np.where(mask, a._data, b._data)
     except ValueError:
         raise ValueError(
             f"where: condition {mask.shape} and operands {a.shape} and {b.shape} "

@@ -23,9 +23,9 @@ def as_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             return a, b
-        return a, as_tensor(b, op, a.data.dtype)
+        return a, as_tensor(b, op, a._data.dtype)
     if isinstance(b, Tensor):
-        return as_tensor(a, op, b.data.dtype), b
+        return as_tensor(a, op, b._data.dtype), b
     return as_tensor(a, op), as_tensor(b, op)
 
 

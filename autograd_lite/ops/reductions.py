@@ -47,7 +47,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     def backward(grad_out: np.ndarray) -> tuple:
         return (np.broadcast_to(_expand(grad_out, axes, keepdims), shape),)
 
-    out = np.asarray(x.data.sum(axis=axes, keepdims=keepdims))
+    out = np.asarray(x._data.sum(axis=axes, keepdims=keepdims))
     return record("sum", out, (x,), backward, _axis_attrs(axis, keepdims))
 
 
@@ -63,7 +63,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     def backward(grad_out: np.ndarray) -> tuple:
         return (np.broadcast_to(_expand(grad_out, axes, keepdims) / count, shape),)
 
-    out = np.asarray(x.data.mean(axis=axes, keepdims=keepdims))
+    out = np.asarray(x._data.mean(axis=axes, keepdims=keepdims))
     return record("mean", out, (x,), backward, _axis_attrs(axis, keepdims))
 
 
@@ -73,7 +73,7 @@ def _extremum(op: str, fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
     axes = _reduced_axes(x, axis, op)
     if _count(x, axes) == 0 or x.size == 0:
         raise ValueError(f"{op}: no elements to reduce over axis {axis} of shape {x.shape}")
-    data = x.data
+    data = x._data
     kept = fn(data, axis=axes, keepdims=True)
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -110,7 +110,7 @@ def _variance_parts(
             f"{op}: {count + ddof} elements over axis {axis} of shape {x.shape} "
             f"are too few for ddof={ddof}"
         )
-    centered = x.data - x.data.mean(axis=axes, keepdims=True)
+    centered = x._data - x._data.mean(axis=axes, keepdims=True)
     return axes, centered, count
 
 
@@ -158,7 +158,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     """
     x = as_tensor(x, "softmax")
     axis = _single_axis(x, axis, "softmax")
-    shifted = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
+    shifted = np.exp(x._data - x._data.max(axis=axis, keepdims=True))
     out = shifted / shifted.sum(axis=axis, keepdims=True)
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -171,7 +171,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """out = x - log Σ e**x along ``axis`` (stable);  dL/dx = dL/dout - e**out * Σ dL/dout."""
     x = as_tensor(x, "log_softmax")
     axis = _single_axis(x, axis, "log_softmax")
-    shifted = x.data - x.data.max(axis=axis, keepdims=True)
+    shifted = x._data - x._data.max(axis=axis, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     def backward(grad_out: np.ndarray) -> tuple:

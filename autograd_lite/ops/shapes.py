@@ -28,7 +28,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     x = as_tensor(x, "reshape")
     new_shape = _shape_argument(shape)
     try:
-        out = x.data.reshape(new_shape)
+        out = x._data.reshape(new_shape)
     except (ValueError, TypeError):
         raise ValueError(
             f"reshape: cannot reshape shape {x.shape} ({x.size} elements) into {new_shape}"
@@ -54,7 +54,7 @@ def transpose(x: Any, *axes: Any) -> Tensor:
         return (grad_out.transpose(inverse),)
 
     attrs = {"axes": tuple(order)} if axes else None
-    return record("transpose", x.data.transpose(order), (x,), backward, attrs)
+    return record("transpose", x._data.transpose(order), (x,), backward, attrs)
 
 
 def _plain_index(index: Any) -> Any:
@@ -62,7 +62,7 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_plain_index(item) for item in index)
     if isinstance(index, Tensor):
-        return index.data.astype(np.intp)
+        return index._data.astype(np.intp)
     return index
 
 
@@ -83,7 +83,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     x = as_tensor(x, "getitem")
     index = _plain_index(index)
     try:
-        out = x.data[index]
+        out = x._data[index]
     except IndexError as error:
         raise IndexError(
             f"getitem: index {index!r} does not fit shape {x.shape}: {error}"
@@ -119,7 +119,7 @@ def flatten(x: Any, start_axis: int = 0) -> Tensor:
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out.reshape(old_shape),)
 
-    return record("flatten", x.data.reshape(new_shape), (x,), backward, {"start_axis": start})
+    return record("flatten", x._data.reshape(new_shape), (x,), backward, {"start_axis": start})
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
@@ -138,7 +138,7 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
     def backward(grad_out: np.ndarray) -> tuple:
         return (grad_out.reshape(old_shape),)
 
-    return record("squeeze", np.squeeze(x.data, axis=axes), (x,), backward, {"axis": axis})
+    return record("squeeze", np.squeeze(x._data, axis=axes), (x,), backward, {"axis": axis})
 
 
 def unsqueeze(x: Any, axis: int) -> Tensor:
@@ -148,7 +148,7 @@ def unsqueeze(x: Any, axis: int) -> Tensor:
         raise TypeError(f"unsqueeze: axis must be an int, got {axis!r}")
     if not -(x.ndim + 1) <= axis <= x.ndim:
         raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {x.shape}")
-    out = np.expand_dims(x.data, axis)
+    out = np.expand_dims(x._data, axis)
     old_shape = x.shape
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -175,7 +175,7 @@ def concatenate(tensors: Any, axis: int = 0) -> Tensor:
     """
     parts = _tensor_list(tensors, "concatenate")
     try:
-        out = np.concatenate([part.data for part in parts], axis=axis)
+        out = np.concatenate([part._data for part in parts], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         shapes = ", ".join(str(part.shape) for part in parts)
         raise ValueError(f"concatenate: shapes {shapes} cannot be joined on axis {axis}") from None
@@ -195,7 +195,7 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
     """
     parts = _tensor_list(tensors, "stack")
     try:
-        out = np.stack([part.data for part in parts], axis=axis)
+        out = np.stack([part._data for part in parts], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         shapes = ", ".join(str(part.shape) for part in parts)
         raise ValueError(f"stack: shapes {shapes} cannot be stacked on axis {axis}") from None

@@ -43,9 +43,10 @@ def sub(a: Any, b: Any) -> Tensor:
     """out = a - b;  dL/da = dL/dout,  dL/db = -dL/dout."""
     a, b = as_pair(a, b, "sub")
     out = _broadcasting("sub", np.subtract, a, b)
+    needs_b = b.requires_grad
 
     def backward(grad_out: np.ndarray) -> tuple:
-        return grad_out, -grad_out
+        return grad_out, -grad_out if needs_b else None
 
     return record("sub", out, (a, b), backward)
 
@@ -71,9 +72,10 @@ def mul(a: Any, b: Any) -> Tensor:
     a, b = as_pair(a, b, "mul")
     x, y = a._data, b._data
     out = _broadcasting("mul", np.multiply, a, b)
+    needs_a, needs_b = a.requires_grad, b.requires_grad
 
     def backward(grad_out: np.ndarray) -> tuple:
-        return grad_out * y, grad_out * x
+        return grad_out * y if needs_a else None, grad_out * x if needs_b else None
 
     return record("mul", out, (a, b), backward)
 
@@ -83,10 +85,11 @@ def div(a: Any, b: Any) -> Tensor:
     a, b = as_pair(a, b, "div")
     y = b._data
     out = _broadcasting("div", np.divide, a, b)
+    needs_b = b.requires_grad
 
     def backward(grad_out: np.ndarray) -> tuple:
         grad_a = grad_out / y
-        return grad_a, -grad_a * out
+        return grad_a, -grad_a * out if needs_b else None
 
     return record("div", out, (a, b), backward)
 

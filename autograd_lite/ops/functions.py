@@ -45,13 +45,15 @@ def tanh(x: Any) -> Tensor:
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e**-x) without overflow: e**-|x| never exceeds 1.
+    """1 / (1 + e**-x), with exact limits and no warnings.
 
-    NOTE: two branches. For x >= 0 this is exactly 1 / (1 + e**-x); for x < 0 it is the
-    equal e**x / (1 + e**x). Either way the exponent is negative, so ±1000 give exact 1 and 0.
+    NOTE: for very negative x (below about -709 in float64, -88 in float32) e**-x overflows
+    to inf, and 1 / (1 + inf) is exactly 0: the right answer. That overflow is expected, so
+    its warning is silenced; nothing else can overflow, and no branch or clipping is needed.
+    The formula is the textbook one, so results match hand-written code bit for bit.
     """
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
 
 
 def sigmoid(x: Any) -> Tensor:
@@ -176,9 +178,14 @@ def _extremum_pair(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
     except ValueError:
         raise broadcast_error(op, a, b) from None
 
+    needs_a, needs_b = a.requires_grad, b.requires_grad
+
     def backward(grad_out: np.ndarray) -> tuple:
         share_a = wins(x, y) + 0.5 * (x == y)
-        return grad_out * share_a, grad_out * (1 - share_a)
+        return (
+            grad_out * share_a if needs_a else None,
+            grad_out * (1 - share_a) if needs_b else None,
+        )
 
     return record(op, out, (a, b), backward)
 

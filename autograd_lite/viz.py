@@ -443,7 +443,8 @@ def _escape(text: str) -> str:
 def _value_row(caption: str, text: str, color: str) -> str:
     """``caption`` and the numbers in monospace, continuation lines aligned under the first."""
     lines = text.split("\n")
-    aligned = "\n".join([f"{caption} {lines[0]}"] + [" " * (len(caption) + 1) + line for line in lines[1:]])
+    indent = " " * (len(caption) + 1)
+    aligned = "\n".join([f"{caption} {lines[0]}"] + [indent + line for line in lines[1:]])
     return (
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{color}" FACE="monospace" '
         f'POINT-SIZE="9">{_escape(aligned)}</FONT></TD></TR>'

@@ -12,6 +12,7 @@ from autograd_lite import engine
 from autograd_lite.explain import GENERIC_RULE, RULES, explain, explain_html, rule_for
 from autograd_lite.viz import HIGHLIGHT_COLOR
 
+SVG = "{http://www.w3.org/2000/svg}"
 NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[-+]?\d+)?")
 
 # Every op name API.md lists ("Conventions in detail" and "Beyond the MLP").
@@ -169,6 +170,16 @@ def test_explain_leaves_the_same_gradients_as_backward():
     assert "log_softmax: dL/dx = dL/dy - exp(y) * sum(dL/dy)" in str(result)
 
 
+def test_a_chain_deeper_than_the_recursion_limit_is_explained():
+    x = ag.Tensor(1.0, requires_grad=True, name="x")
+    y = x
+    for _ in range(3000):
+        y = -y
+    result = explain(y)
+    assert len(result.steps) == 3000 and result.steps[-1].text.startswith("Step 3000 of 3000")
+    assert float(x.grad) == 1.0
+
+
 def test_explain_needs_no_graphviz(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert "Step 1 of" in str(explain(tutorial_neuron()[0]))
@@ -193,9 +204,16 @@ def test_html_page_has_one_highlighted_frame_per_step(tmp_path):
     assert [int(number) for number, _, _ in frames] == list(range(steps + 2))
     assert [hidden for _, hidden, _ in frames] == [""] + [" hidden"] * (steps + 1)
     assert f'max="{steps + 1}"' in page
+    waiting = []
     for number, _, body in frames:
         svg = body[body.index("<svg"): body.index("</svg>") + len("</svg>")]
-        ET.fromstring(svg)  # each inlined picture is well-formed SVG
+        texts = [text.text for text in ET.fromstring(svg).iter(f"{SVG}text")]
+        waiting.append(sum(1 for text in texts if text and text.startswith("grad —")))
         assert (HIGHLIGHT_COLOR in svg) == (0 < int(number) <= steps)
+    # Gradients appear as the pass reaches them: every node needing one waits at first, none
+    # at the end, and the count never goes up.
+    needing = len(engine.topological_order(loss))
+    assert waiting[0] == needing and waiting[-1] == 0
+    assert waiting == sorted(waiting, reverse=True) and len(set(waiting)) == len(waiting)
     assert "sigmoid: dL/dx = dL/dy * y * (1 - y)" in page
     assert not re.search(r'<(script|link|img)[^>]+(src|href)=', page)  # self-contained

@@ -254,18 +254,9 @@ def to_dot(
 
 
 def draw(
-    tensor: Tensor,
-    show_data: bool = True,
-    show_grad: bool = True,
-    *,
-    max_nodes: int | None = 300,
-    max_elements: int = 16,
-    precision: int = 4,
-    legend: bool = True,
-    highlight: Tensor | Iterable[Tensor] | None = None,
-    title: str | None = None,
+    tensor: Tensor, show_data: bool = True, show_grad: bool = True, **options: Any
 ) -> graphviz.Digraph:
-    """The graph of :func:`to_dot` (same options) as a ``graphviz.Digraph``.
+    """The graph of :func:`to_dot` as a ``graphviz.Digraph``; takes the same keyword options.
 
     It displays inline in Jupyter; ``.render("graph", format="svg")`` writes ``graph.svg``.
     Both need Graphviz's ``dot`` program; without it they raise :class:`GraphvizNotFoundError`
@@ -273,21 +264,11 @@ def draw(
 
     >>> import autograd_lite as ag
     >>> x = ag.Tensor([1.0, 2.0], requires_grad=True)
-    >>> drawing = draw(x.sum())
-    >>> drawing.source == to_dot(x.sum())
+    >>> drawing = draw(x.sum(), max_nodes=10)
+    >>> drawing.source == to_dot(x.sum(), max_nodes=10)
     True
     """
-    body = dot_lines(
-        tensor,
-        show_data=show_data,
-        show_grad=show_grad,
-        max_nodes=max_nodes,
-        max_elements=max_elements,
-        precision=precision,
-        legend=legend,
-        highlight=highlight,
-        title=title,
-    )
+    body = dot_lines(tensor, show_data=show_data, show_grad=show_grad, **options)
     return Drawing(name="autograd", body=body)
 
 

@@ -274,7 +274,8 @@ class _Narrator:
                                     seed=node is self.root)
         for role, parent in zip(names, node.parents):
             name = self.labels[id(parent)]
-            lines.append(_field(f"        {role} ({name}) = ", self.value(parent.data)))
+            shown = role if name == role else f"{role} ({name})"
+            lines.append(_field(f"        {shown} = ", self.value(parent.data)))
         lines.append(_field(f"        y ({label}) = ", self.value(node.data)))
         prefix = "  out   "
         for role, parent, grad, note in zip(names, node.parents, step.parent_grads, notes):

@@ -94,6 +94,7 @@ class Neuron(Module):
         limit = 1 / np.sqrt(self.n_inputs)
         self.weights = _uniform(generator, limit, (self.n_inputs,), kind)
         self.bias = _uniform(generator, limit, (), kind) if bias else None
+        self._label = f"Neuron({self.n_inputs})"
 
     def forward(self, x: Any) -> Tensor:
         check_width(self, x, self.n_inputs)
@@ -103,7 +104,7 @@ class Neuron(Module):
         return out if self.activation is None else self.activation(out)
 
     def label(self) -> str:
-        return f"Neuron({self.n_inputs})"
+        return self._label
 
     def extra_repr(self) -> str:
         return (
@@ -148,6 +149,7 @@ class Dense(Module):
         limit = 1 / np.sqrt(self.n_inputs)
         self.weights = _uniform(generator, limit, (self.n_inputs, self.n_outputs), kind)
         self.bias = _uniform(generator, limit, (self.n_outputs,), kind) if bias else None
+        self._label = f"Dense({self.n_inputs}→{self.n_outputs})"
 
     def forward(self, x: Any) -> Tensor:
         check_width(self, x, self.n_inputs)
@@ -157,7 +159,7 @@ class Dense(Module):
         return out if self.activation is None else self.activation(out)
 
     def label(self) -> str:
-        return f"Dense({self.n_inputs}→{self.n_outputs})"
+        return self._label
 
     def extra_repr(self) -> str:
         text = f"{self.n_inputs}→{self.n_outputs}"
@@ -249,6 +251,7 @@ class MLP(Module):
             for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
         ]
         self.sizes = tuple(int(size) for size in sizes)
+        self._label = "MLP(" + "→".join(map(str, self.sizes)) + ")"
         self._activation_names = (activation_name(activation), activation_name(output_activation))
         self.layers = Sequential(*layers)
 
@@ -256,7 +259,7 @@ class MLP(Module):
         return self.layers(x)
 
     def label(self) -> str:
-        return "MLP(" + "→".join(map(str, self.sizes)) + ")"
+        return self._label
 
     def __repr__(self) -> str:
         hidden, output = self._activation_names

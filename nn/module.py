@@ -230,8 +230,11 @@ class Module:
             for name in archive.files:
                 try:
                     entries[name] = archive[name]
-                except ValueError:
-                    problems.append(f"entry {name!r} is pickled (refused: it could run code)")
+                except ValueError as error:
+                    if "pickle" in str(error):
+                        problems.append(f"entry {name!r} is pickled (refused: it could run code)")
+                    else:
+                        problems.append(f"entry {name!r} is not a NumPy array ({error})")
                     entries[name] = None
         arrays = self._checked_state(entries, problems, "load")
         self._assign(arrays)
@@ -254,7 +257,11 @@ class Module:
             value = state.get(name)
             if value is None:
                 continue
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            try:
+                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            except (TypeError, ValueError):
+                problems.append(f"{name!r} cannot be read as an array ({type(value).__name__})")
+                continue
             if array.dtype.kind != "f":
                 dtype_problems.append(f"{name!r} has dtype {array.dtype}, not a float dtype")
             elif array.shape != parameter.shape:

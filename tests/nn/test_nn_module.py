@@ -285,3 +285,25 @@ def test_saved_archive_holds_no_pickles(tmp_path):
         assert sorted(archive.namelist()) == sorted(
             f"{name}.npy" for name in nn.MLP(2, [2], 1, rng=0).state_dict()
         )
+
+
+def test_load_state_dict_refuses_values_that_are_not_arrays():
+    model = nn.Dense(2, 2, rng=0)
+    before = snapshot(model)
+    with pytest.raises(ValueError, match="'weights' cannot be read as an array"):
+        model.load_state_dict({"weights": [[1.0], [2.0, 3.0]], "bias": np.zeros(2)})
+    with pytest.raises(TypeError, match="'bias' has dtype <U1"):
+        model.load_state_dict({"weights": np.zeros((2, 2)), "bias": np.array(["a", "b"])})
+    assert_unchanged(model, before)
+
+
+def test_load_refuses_an_archive_of_non_arrays(tmp_path):
+    path = tmp_path / "junk.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("weights.npy", b"not an array")
+        archive.writestr("bias.npy", b"junk")
+    model = nn.Dense(2, 2, rng=0)
+    before = snapshot(model)
+    with pytest.raises(TypeError, match="not a float dtype"):
+        model.load(path)
+    assert_unchanged(model, before)

@@ -1,8 +1,9 @@
 """Optimizers: move each parameter against its gradient. ``SGD`` (with momentum) and ``Adam``.
 
-An update changes ``.data`` only, outside the graph (what PyTorch does under ``no_grad``):
-in place when the array is writable, else by assigning a new array. Parameters whose
-``requires_grad`` is False or whose ``.grad`` is None are skipped.
+An update changes ``.data`` only, outside the graph (what PyTorch does under ``no_grad``), by
+assigning a new array: a tensor's data is read-only, because recorded operations keep it for
+their backward pass. Parameters whose ``requires_grad`` is False or whose ``.grad`` is None
+are skipped.
 """
 
 from __future__ import annotations
@@ -13,15 +14,6 @@ from collections.abc import Iterable
 import numpy as np
 
 from autograd_lite import Tensor
-
-
-def _subtract(parameter: Tensor, update: np.ndarray) -> None:
-    """parameter.data -= update, in place unless the array is read-only."""
-    data = parameter.data
-    if data.flags.writeable:
-        data -= update
-    else:
-        parameter.data = data - update
 
 
 def _number(value: float, name: str, optimizer: str, upper: float | None = None) -> float:
@@ -100,7 +92,7 @@ class SGD(Optimizer):
                     velocity *= momentum
                     velocity += grad
                 grad = velocity
-            _subtract(parameter, lr * grad)
+            parameter.data = parameter.data - lr * grad
 
 
 class Adam(Optimizer):
@@ -156,4 +148,4 @@ class Adam(Optimizer):
             denominator += eps
             update = mean / denominator
             update *= lr / (1 - beta1**t)
-            _subtract(parameter, update)
+            parameter.data = parameter.data - update

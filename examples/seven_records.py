@@ -1,9 +1,11 @@
 """A sigmoid neuron with a bias, learning the tutorial's seven three-feature records.
 
 The tutorial ("Neural Network From Scratch") draws ``weights = rand(3, 1)`` and
-``bias = rand(1)`` after ``np.random.seed(42)``, sets lr = 0.05, and repeats, for every epoch,
+``bias = rand(1)`` after ``np.random.seed(42)`` and sets lr = 0.05 (its "Step 02": some
+copies of the text show only the heading), then repeats, for every epoch,
 ``z_del = (o - y) * o * (1 - o)``, ``weights -= lr * Xᵀ @ z_del``, ``bias -= lr * Σ z_del``,
-which is gradient descent on ``0.5 * Σ (o - y)**2``. We train for 10,000 epochs.
+which is gradient descent on ``0.5 * Σ (o - y)**2``. Its epoch count is cut off in the text
+(``range(10...``); we train for 10,000 epochs.
 
 NOTE: the tutorial defines ``sigmoid(x) = 1 / (1 + exp(x))``, a sign slip: that is σ(-x),
 which falls as x grows. We use the right σ(x) = 1 / (1 + e**-x) (``activation="sigmoid"``);

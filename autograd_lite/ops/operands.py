@@ -39,10 +39,15 @@ def normalize_axis(axis: Any, shape: tuple[int, ...], op: str) -> tuple[int, ...
     if axis is None:
         return None
     ndim = len(shape)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple[Any, ...] = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
     result = []
     for item in axes:
-        if not isinstance(item, (int, np.integer)):
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer)):
             raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
         if not -ndim <= item < ndim:
             raise ValueError(f"{op}: axis {item} is out of range for shape {shape}")

@@ -16,7 +16,10 @@ from autograd_lite.ops.operands import as_tensor, normalize_axis
 from autograd_lite.tensor import Tensor
 
 
-def _reduced_axes(x: Tensor, axis: Any, op: str) -> tuple[int, ...]:
+def _reduced_axes(x: Tensor, axis: Any, keepdims: Any, op: str) -> tuple[int, ...]:
+    """The axes to reduce (all when ``axis`` is None), after checking ``keepdims``."""
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise TypeError(f"{op}: keepdims must be True or False, got {keepdims!r}")
     axes = normalize_axis(axis, x.shape, op)
     return tuple(range(x.ndim)) if axes is None else axes
 
@@ -41,7 +44,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     Tensor([4., 6.])
     """
     x = as_tensor(x, "sum")
-    axes = _reduced_axes(x, axis, "sum")
+    axes = _reduced_axes(x, axis, keepdims, "sum")
     shape = x.shape
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -54,7 +57,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """out = Σ x / n over ``axis``;  dL/dx = dL/dout / n for every element."""
     x = as_tensor(x, "mean")
-    axes = _reduced_axes(x, axis, "mean")
+    axes = _reduced_axes(x, axis, keepdims, "mean")
     count = _count(x, axes)
     if count == 0:
         raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
@@ -70,7 +73,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def _extremum(op: str, fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
     """``max``/``min`` over ``axis``. NOTE: tied extremes share the gradient equally (amax)."""
     x = as_tensor(x, op)
-    axes = _reduced_axes(x, axis, op)
+    axes = _reduced_axes(x, axis, keepdims, op)
     if _count(x, axes) == 0 or x.size == 0:
         raise ValueError(f"{op}: no elements to reduce over axis {axis} of shape {x.shape}")
     data = x._data
@@ -101,9 +104,11 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 
 def _variance_parts(
-    x: Tensor, axis: Any, ddof: int, op: str
+    x: Tensor, axis: Any, keepdims: Any, ddof: Any, op: str
 ) -> tuple[tuple[int, ...], np.ndarray, int]:
-    axes = _reduced_axes(x, axis, op)
+    if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, np.integer)):
+        raise TypeError(f"{op}: ddof must be an int, got {ddof!r}")
+    axes = _reduced_axes(x, axis, keepdims, op)
     count = _count(x, axes) - ddof
     if count <= 0:
         raise ValueError(
@@ -121,7 +126,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     1.25
     """
     x = as_tensor(x, "var")
-    axes, centered, count = _variance_parts(x, axis, ddof, "var")
+    axes, centered, count = _variance_parts(x, axis, keepdims, ddof, "var")
     out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / count)
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -133,7 +138,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """out = √var(x);  dL/dx = dL/dout * (x - mean) / ((n - ddof) * out)."""
     x = as_tensor(x, "std")
-    axes, centered, count = _variance_parts(x, axis, ddof, "std")
+    axes, centered, count = _variance_parts(x, axis, keepdims, ddof, "std")
     out = np.asarray(np.sqrt((centered * centered).sum(axis=axes, keepdims=keepdims) / count))
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -158,7 +163,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     """
     x = as_tensor(x, "softmax")
     axis = _single_axis(x, axis, "softmax")
-    shifted = np.exp(x._data - x._data.max(axis=axis, keepdims=True))
+    shifted = np.exp(x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf))
     out = shifted / shifted.sum(axis=axis, keepdims=True)
 
     def backward(grad_out: np.ndarray) -> tuple:
@@ -171,7 +176,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """out = x - log Σ e**x along ``axis`` (stable);  dL/dx = dL/dout - e**out * Σ dL/dout."""
     x = as_tensor(x, "log_softmax")
     axis = _single_axis(x, axis, "log_softmax")
-    shifted = x._data - x._data.max(axis=axis, keepdims=True)
+    shifted = x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     def backward(grad_out: np.ndarray) -> tuple:

@@ -157,6 +157,12 @@ def unsqueeze(x: Any, axis: int) -> Tensor:
     return record("unsqueeze", out, (x,), backward, {"axis": axis})
 
 
+def _joining_axis(axis: Any, op: str) -> int:
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    return int(axis)
+
+
 def _tensor_list(tensors: Any, op: str) -> tuple[Tensor, ...]:
     if isinstance(tensors, (Tensor, np.ndarray)) or not hasattr(tensors, "__iter__"):
         raise TypeError(f"{op}: takes a list of tensors, got {type(tensors).__name__}")
@@ -174,6 +180,7 @@ def concatenate(tensors: Any, axis: int = 0) -> Tensor:
     Tensor([1., 2., 3.])
     """
     parts = _tensor_list(tensors, "concatenate")
+    axis = _joining_axis(axis, "concatenate")
     try:
         out = np.concatenate([part._data for part in parts], axis=axis)
     except (ValueError, np.exceptions.AxisError):
@@ -194,6 +201,7 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
     (2, 2)
     """
     parts = _tensor_list(tensors, "stack")
+    axis = _joining_axis(axis, "stack")
     try:
         out = np.stack([part._data for part in parts], axis=axis)
     except (ValueError, np.exceptions.AxisError):

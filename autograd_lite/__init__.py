@@ -14,10 +14,8 @@ array([0.235, 0.47 ])
 # The engine is imported first: it completes its own import of the tensor module.
 from autograd_lite.engine import is_grad_enabled, name_scope, no_grad  # isort: skip
 from autograd_lite.tensor import Tensor  # isort: skip
-from autograd_lite.gradcheck import GradcheckError, gradcheck
 from autograd_lite.explain import explain, explain_html
-from autograd_lite.safety import AnomalyError, detect_anomaly
-from autograd_lite.viz import draw, to_dot
+from autograd_lite.gradcheck import GradcheckError, gradcheck
 from autograd_lite.ops import (
     abs,
     add,
@@ -58,11 +56,58 @@ from autograd_lite.ops import (
     var,
     where,
 )
+from autograd_lite.safety import AnomalyError, detect_anomaly
+from autograd_lite.viz import draw, to_dot
 
 __all__ = [
-    "AnomalyError", "GradcheckError", "Tensor", "abs", "add", "avg_pool2d", "clip", "concatenate",
-    "conv2d", "detect_anomaly", "div", "dot", "draw", "explain", "explain_html", "exp", "flatten", "gradcheck", "is_grad_enabled", "log", "log_softmax", "matmul", "max",
-    "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "name_scope", "neg", "no_grad", "pow",
-    "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "step", "sub",
-    "sum", "tanh", "to_dot", "transpose", "unsqueeze", "var", "where",
+    "AnomalyError",
+    "GradcheckError",
+    "Tensor",
+    "abs",
+    "add",
+    "avg_pool2d",
+    "clip",
+    "concatenate",
+    "conv2d",
+    "detect_anomaly",
+    "div",
+    "dot",
+    "draw",
+    "explain",
+    "explain_html",
+    "exp",
+    "flatten",
+    "gradcheck",
+    "is_grad_enabled",
+    "log",
+    "log_softmax",
+    "matmul",
+    "max",
+    "max_pool2d",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mul",
+    "name_scope",
+    "neg",
+    "no_grad",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "std",
+    "step",
+    "sub",
+    "sum",
+    "tanh",
+    "to_dot",
+    "transpose",
+    "unsqueeze",
+    "var",
+    "where",
 ]

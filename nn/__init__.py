@@ -30,9 +30,11 @@ from nn.losses import (
 )
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
+from nn.training import History, evaluate, fit
 
 __all__ = [
     "MLP", "SGD", "Adam", "Dense", "Module", "Neuron", "Optimizer", "ReLU", "Sequential",
     "Sigmoid", "Step", "Tanh", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "get_activation", "mse_loss", "rules",
+    "History", "evaluate", "fit",
 ]

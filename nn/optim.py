@@ -3,7 +3,8 @@
 An update changes ``.data`` only, outside the graph (what PyTorch does under ``no_grad``), by
 assigning a new array: a tensor's data is read-only, because recorded operations keep it for
 their backward pass. Parameters whose ``requires_grad`` is False or whose ``.grad`` is None
-are skipped.
+are skipped. Each optimizer keeps one scratch array per parameter, so that a step allocates
+nothing but the new data.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ class Optimizer:
             if id(parameter) in seen:
                 raise ValueError(f"{name}: params[{index}] appears more than once")
             seen.add(id(parameter))
+        self._scratches: list[np.ndarray | None] = [None] * len(self.params)
+
+    def _scratch(self, index: int, like: np.ndarray) -> np.ndarray:
+        """A reusable work array shaped like ``like`` for parameter ``index``."""
+        scratch = self._scratches[index]
+        if scratch is None or scratch.shape != like.shape or scratch.dtype != like.dtype:
+            scratch = self._scratches[index] = np.empty_like(like)
+        return scratch
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None (PyTorch's default)."""
@@ -92,7 +101,8 @@ class SGD(Optimizer):
                     velocity *= momentum
                     velocity += grad
                 grad = velocity
-            parameter.data = parameter.data - lr * grad
+            update = np.multiply(grad, lr, out=self._scratch(index, grad))
+            parameter.data = parameter.data - update
 
 
 class Adam(Optimizer):
@@ -139,13 +149,16 @@ class Adam(Optimizer):
                 square = self._square[index] = np.zeros_like(parameter.data)
             self._steps[index] += 1
             t = self._steps[index]
+            work = self._scratch(index, mean)
             mean *= beta1
-            mean += (1 - beta1) * grad
+            mean += np.multiply(grad, 1 - beta1, out=work)
             square *= beta2
-            square += (1 - beta2) * grad * grad
-            denominator = np.sqrt(square)
+            np.multiply(grad, grad, out=work)
+            work *= 1 - beta2
+            square += work
+            denominator = np.sqrt(square, out=work)
             denominator /= math.sqrt(1 - beta2**t)
             denominator += eps
-            update = mean / denominator
+            update = np.divide(mean, denominator, out=work)
             update *= lr / (1 - beta1**t)
             parameter.data = parameter.data - update

@@ -178,3 +178,11 @@ def test_gradients_of_a_small_mlp_pass_gradcheck():
     np.testing.assert_array_equal(
         model(x).data, run(x, first.weights, first.bias, last.weights, last.bias).data
     )
+
+
+def test_dense_maps_the_last_axis_of_any_batch_shape():
+    layer = nn.Dense(3, 4, activation="relu", rng=0)
+    x = np.random.default_rng(0).normal(size=(2, 5, 3))
+    out = layer(x)
+    assert out.shape == (2, 5, 4)
+    np.testing.assert_allclose(out.data, np.maximum(x @ layer.weights.data + layer.bias.data, 0))

@@ -7,6 +7,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_lite as ag
 import nn
@@ -307,3 +309,19 @@ def test_load_refuses_an_archive_of_non_arrays(tmp_path):
     with pytest.raises(TypeError, match="not a float dtype"):
         model.load(path)
     assert_unchanged(model, before)
+
+
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=25, deadline=None)
+def test_any_mlp_round_trips_through_a_file_bit_for_bit(tmp_path_factory, sizes, dtype, seed):
+    path = tmp_path_factory.mktemp("round_trip") / "model.npz"
+    model = nn.MLP(sizes[0], sizes[1:-1], sizes[-1], rng=seed, dtype=dtype)
+    model.save(path)
+    restored = nn.MLP(sizes[0], sizes[1:-1], sizes[-1], rng=seed + 1, dtype=dtype).load(path)
+    for (name, a), (other, b) in zip(model.named_parameters(), restored.named_parameters()):
+        assert name == other and b.dtype == dtype
+        assert a.data.tobytes() == b.data.tobytes()

@@ -115,7 +115,7 @@ def chain_case(name: str, length: int, settings: Settings) -> Case:
 
 
 def cases(settings: Settings) -> list[Case]:
-    """Chains of 1e4, 1e5 and 1e6 operations (1e2, 1e3 and 1e4 in quick mode)."""
-    lengths = (100, 1_000, 10_000) if settings.quick else (10_000, 100_000, 1_000_000)
+    """Chains of 1e4, 1e5 and 1e6 operations (1e2, 1e3 and 5e3 in quick mode)."""
+    lengths = (100, 1_000, 5_000) if settings.quick else (10_000, 100_000, 1_000_000)
     names = ("chain_short", "chain_medium", "chain_long")
     return [chain_case(name, length, settings) for name, length in zip(names, lengths)]

@@ -132,12 +132,13 @@ def compare_gradients(
         if got.shape != want.shape:
             raise GradientMismatch(f"{name}: shape {got.shape}, expected {want.shape}")
         if not np.allclose(got, want, rtol=rtol, atol=atol):
-            error = np.abs(got - want) - rtol * np.abs(want)
-            worst = np.unravel_index(int(np.nanargmax(np.where(np.isnan(error), np.inf, error))),
-                                     want.shape) if want.ndim else ()
+            excess = np.abs(got - want) - rtol * np.abs(want)
+            flat = int(np.nanargmax(np.where(np.isnan(excess), np.inf, excess)))
+            worst = tuple(int(i) for i in np.unravel_index(flat, want.shape))
+            where = f"{name}{list(worst)}" if worst else name
             raise GradientMismatch(
-                f"{name}{list(worst) if worst else ''}: got {got[worst]!r}, expected "
-                f"{want[worst]!r} (rtol={rtol}, atol={atol})"
+                f"{where}: got {float(got[worst]):.9g}, expected {float(want[worst]):.9g} "
+                f"(rtol={rtol}, atol={atol})"
             )
 
 

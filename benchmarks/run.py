@@ -94,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if arguments.profile:
         try:
-            print(profile_case(by_name[arguments.profile], arguments.framework))
+            seconds = 0.3 if arguments.quick else 3.0
+            print(profile_case(by_name[arguments.profile], arguments.framework, seconds))
         except KeyError as error:
             print(error.args[0])
             return 2

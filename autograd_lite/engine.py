@@ -1,9 +1,14 @@
 """Recording and replaying the graph: ``no_grad``, ``name_scope``, ``record`` and ``backward``.
 
 Every operation computes its output with NumPy and hands it to :func:`record` together with its
-parents and its backward rule. The rule maps the gradient of the output to one gradient per
-parent (or ``None`` where a parent needs none); the engine alone sums fan-in, undoes
-broadcasting and writes ``.grad``.
+parents, its backward rule and what the rule needs saved. The rule,
+``rule(grad_out, *saved)``, maps the gradient of the output to one gradient per parent (or
+``None`` where a parent needs none); the engine alone sums fan-in, undoes broadcasting and
+writes ``.grad``.
+
+Rules are plain module-level functions and ``saved`` a plain tuple of arrays and numbers,
+rather than a closure per node: a closure and its cells are objects the cyclic garbage
+collector must keep visiting, which made a long graph of small tensors twice as slow to build.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     from autograd_lite.tensor import Tensor
 
-BackwardRule = Callable[[np.ndarray], tuple]
+BackwardRule = Callable[..., tuple]
 
 
 class _Recording:
@@ -86,12 +91,14 @@ def record(
     out_data: np.ndarray,
     parents: tuple[Tensor, ...],
     backward_rule: BackwardRule,
+    saved: tuple = (),
     attrs: dict[str, Any] | None = None,
 ) -> Tensor:
     """Wrap ``out_data`` in a Tensor; link it to ``parents`` only if a gradient can flow.
 
-    Under ``no_grad()`` or when no parent requires a gradient, the result is a plain leaf:
-    no parents, no rule and no saved arrays are kept.
+    ``backward_rule(grad_out, *saved)`` gives the gradient for each parent; ``attrs`` are
+    small attributes (axis, threshold, ...) for labels. Under ``no_grad()`` or when no parent
+    requires a gradient, the result is a plain leaf: no parents, no rule, nothing saved.
     """
     # NumPy returns scalars for 0-d results; a Tensor always holds an array.
     out = wrap(out_data if type(out_data) is np.ndarray else np.asarray(out_data))
@@ -104,6 +111,7 @@ def record(
                 out.op = op
                 out.parents = parents
                 out.backward_rule = backward_rule
+                out.saved = saved
                 out.attrs = attrs
                 break
     return out
@@ -186,7 +194,7 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
             node.grad = grad_out.copy() if node.grad is None else _accumulate(node.grad, grad_out)
             continue
         node.grad = grad_out if node.grad is None else _accumulate(node.grad, grad_out)
-        parent_grads = rule(grad_out)
+        parent_grads = rule(grad_out, *node.saved)
         if check_gradients:
             check_backward(node, parent_grads)
         if observer is not None:

@@ -14,22 +14,29 @@ from autograd_lite import engine
 
 
 def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
-    """Convert ``data`` to a float array of the caller's own: integers and bools become
-    float64, floats stay, and an existing array is copied, so that later edits to the
-    caller's array cannot reach a graph.
+    """Convert ``data`` to an array of the caller's own: integers and bools become float64
+    unless ``dtype`` says otherwise, floats keep their precision, and an existing array is
+    copied, so that later edits to the caller's array cannot reach a graph.
 
     Strings, None, objects and complex numbers raise ``TypeError`` naming ``op``.
     """
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except Exception:  # NumPy raises several kinds for a bad dtype spec
+            raise TypeError(f"{op}: {dtype!r} is not a NumPy dtype") from None
+        if dtype.kind not in "biuf":
+            raise TypeError(f"{op}: dtype must be a real number type, got {dtype}")
     if isinstance(data, Tensor):
         data = data._data
     try:
         array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(
             f"{op}: cannot make a numeric array from {_describe(data)} ({error})"
         ) from None
     kind = array.dtype.kind
-    if kind == "f":
+    if kind == "f" or (dtype is not None and kind in "biu"):
         return array.copy() if array is data else array
     if kind in "biu":
         return array.astype(np.float64)
@@ -51,6 +58,7 @@ def wrap(array: np.ndarray) -> Tensor:
     leaf.op = None
     leaf.parents = ()
     leaf.backward_rule = None
+    leaf.saved = ()
     leaf.attrs = None
     leaf.scope = engine._Recording.scope
     return leaf
@@ -81,6 +89,7 @@ class Tensor:
         "op",
         "parents",
         "backward_rule",
+        "saved",
         "attrs",
         "scope",
         "__weakref__",
@@ -97,6 +106,7 @@ class Tensor:
     op: str | None
     parents: tuple[Tensor, ...]
     backward_rule: engine.BackwardRule | None
+    saved: tuple
     attrs: dict[str, Any] | None
     scope: tuple[str, ...]
 
@@ -104,6 +114,10 @@ class Tensor:
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ) -> None:
         self._data = to_array(data, dtype)
+        if requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only floating-point tensors can require gradients, got {self._data.dtype}"
+            )
         self.data_version = engine._Recording.assignments
         self.origin = None
         self.grad = None
@@ -112,6 +126,7 @@ class Tensor:
         self.op = None
         self.parents = ()
         self.backward_rule = None
+        self.saved = ()
         self.attrs = None
         self.scope = engine._Recording.scope
 

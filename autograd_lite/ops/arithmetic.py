@@ -31,34 +31,32 @@ def add(a: Any, b: Any) -> Tensor:
     Tensor([4., 5.])
     """
     a, b = as_pair(a, b, "add")
-    out = _broadcasting("add", np.add, a, b)
+    return record("add", _broadcasting("add", np.add, a, b), (a, b), add_backward)
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return grad_out, grad_out
 
-    return record("add", out, (a, b), backward)
+def add_backward(grad_out: np.ndarray) -> tuple:
+    return grad_out, grad_out
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """out = a - b;  dL/da = dL/dout,  dL/db = -dL/dout."""
     a, b = as_pair(a, b, "sub")
     out = _broadcasting("sub", np.subtract, a, b)
-    needs_b = b.requires_grad
+    return record("sub", out, (a, b), sub_backward, (b.requires_grad,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return grad_out, -grad_out if needs_b else None
 
-    return record("sub", out, (a, b), backward)
+def sub_backward(grad_out: np.ndarray, needs_b: bool) -> tuple:
+    return grad_out, -grad_out if needs_b else None
 
 
 def neg(x: Any) -> Tensor:
     """out = -x;  dL/dx = -dL/dout."""
     x = as_tensor(x, "neg")
+    return record("neg", -x._data, (x,), neg_backward)
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (-grad_out,)
 
-    return record("neg", -x._data, (x,), backward)
+def neg_backward(grad_out: np.ndarray) -> tuple:
+    return (-grad_out,)
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -70,28 +68,27 @@ def mul(a: Any, b: Any) -> Tensor:
     array(6.)
     """
     a, b = as_pair(a, b, "mul")
-    x, y = a._data, b._data
     out = _broadcasting("mul", np.multiply, a, b)
-    needs_a, needs_b = a.requires_grad, b.requires_grad
+    saved = (a._data, b._data, a.requires_grad, b.requires_grad)
+    return record("mul", out, (a, b), mul_backward, saved)
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return grad_out * y if needs_a else None, grad_out * x if needs_b else None
 
-    return record("mul", out, (a, b), backward)
+def mul_backward(
+    grad_out: np.ndarray, a: np.ndarray, b: np.ndarray, needs_a: bool, needs_b: bool
+) -> tuple:
+    return grad_out * b if needs_a else None, grad_out * a if needs_b else None
 
 
 def div(a: Any, b: Any) -> Tensor:
     """out = a / b;  dL/da = dL/dout / b,  dL/db = -dL/dout * a / b**2 = -dL/dout * out / b."""
     a, b = as_pair(a, b, "div")
-    y = b._data
     out = _broadcasting("div", np.divide, a, b)
-    needs_b = b.requires_grad
+    return record("div", out, (a, b), div_backward, (b._data, out, b.requires_grad))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        grad_a = grad_out / y
-        return grad_a, -grad_a * out if needs_b else None
 
-    return record("div", out, (a, b), backward)
+def div_backward(grad_out: np.ndarray, b: np.ndarray, out: np.ndarray, needs_b: bool) -> tuple:
+    grad_a = grad_out / b
+    return grad_a, -grad_a * out if needs_b else None
 
 
 def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - the contract's name
@@ -109,57 +106,62 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - the contract's name
     """
     if isinstance(exponent, (int, float)) and isinstance(base, Tensor):
         x = base._data
-        out = x**exponent
-
-        def backward_number(grad_out: np.ndarray) -> tuple:
-            return (grad_out * exponent * x ** (exponent - 1),)
-
-        return record("pow", out, (base,), backward_number, {"exponent": exponent})
-
+        attrs = {"exponent": exponent}
+        return record("pow", x**exponent, (base,), pow_number_backward, (x, exponent), attrs)
     a, b = as_pair(base, exponent, "pow")
-    x, e = a._data, b._data
     out = _broadcasting("pow", np.power, a, b)
-    base_needs, exponent_needs = a.requires_grad, b.requires_grad
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        grad_base = grad_out * e * x ** (e - 1) if base_needs else None
-        grad_exponent = None
-        if exponent_needs:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_base = np.where(x == 0, 0, np.log(np.where(x == 0, 1, x)))
-            grad_exponent = grad_out * out * log_base
-        return grad_base, grad_exponent
-
-    return record("pow", out, (a, b), backward)
+    saved = (a._data, b._data, out, a.requires_grad, b.requires_grad)
+    return record("pow", out, (a, b), pow_backward, saved)
 
 
-def _matmul_backward(x: np.ndarray, y: np.ndarray, needs: tuple[bool, bool]) -> Any:
+def pow_number_backward(grad_out: np.ndarray, x: np.ndarray, exponent: float) -> tuple:
+    return (grad_out * exponent * x ** (exponent - 1),)
+
+
+def pow_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    e: np.ndarray,
+    out: np.ndarray,
+    needs_base: bool,
+    needs_exponent: bool,
+) -> tuple:
+    grad_base = grad_out * e * x ** (e - 1) if needs_base else None
+    grad_exponent = None
+    if needs_exponent:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_base = np.where(x == 0, 0, np.log(np.where(x == 0, 1, x)))
+        grad_exponent = grad_out * out * log_base
+    return grad_base, grad_exponent
+
+
+def matmul_backward(
+    grad_out: np.ndarray, x: np.ndarray, y: np.ndarray, needs_x: bool, needs_y: bool
+) -> tuple:
     """The rule shared by ``matmul`` and ``dot``: dL/dx = g @ y^T, dL/dy = x^T @ g.
 
     1-D operands are promoted as NumPy does (x to a row, y to a column) and demoted again, and
     batch axes are left for the engine to sum.
     """
+    if x.ndim == 2 and y.ndim == 2:  # the common case, spelled out
+        return (grad_out @ y.T if needs_x else None, x.T @ grad_out if needs_y else None)
     x2 = x[None, :] if x.ndim == 1 else x
     y2 = y[:, None] if y.ndim == 1 else y
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        grad2 = grad_out
-        if y.ndim == 1:
-            grad2 = grad2[..., None]
+    grad2 = grad_out
+    if y.ndim == 1:
+        grad2 = grad2[..., None]
+    if x.ndim == 1:
+        grad2 = grad2[..., None, :]
+    grad_x = grad_y = None
+    if needs_x:
+        grad_x = grad2 @ np.swapaxes(y2, -1, -2)
         if x.ndim == 1:
-            grad2 = grad2[..., None, :]
-        grad_x = grad_y = None
-        if needs[0]:
-            grad_x = grad2 @ np.swapaxes(y2, -1, -2)
-            if x.ndim == 1:
-                grad_x = grad_x[..., 0, :]
-        if needs[1]:
-            grad_y = np.swapaxes(x2, -1, -2) @ grad2
-            if y.ndim == 1:
-                grad_y = grad_y[..., 0]
-        return grad_x, grad_y
-
-    return backward
+            grad_x = grad_x[..., 0, :]
+    if needs_y:
+        grad_y = np.swapaxes(x2, -1, -2) @ grad2
+        if y.ndim == 1:
+            grad_y = grad_y[..., 0]
+    return grad_x, grad_y
 
 
 def _inner_mismatch(op: str, a: Tensor, b: Tensor) -> ValueError:
@@ -192,8 +194,8 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise ValueError(
             f"matmul: the batch axes of shapes {a.shape} and {b.shape} cannot be broadcast"
         ) from None
-    backward = _matmul_backward(a._data, b._data, (a.requires_grad, b.requires_grad))
-    return record("matmul", out, (a, b), backward)
+    saved = (a._data, b._data, a.requires_grad, b.requires_grad)
+    return record("matmul", out, (a, b), matmul_backward, saved)
 
 
 def dot(a: Any, b: Any) -> Tensor:
@@ -212,9 +214,8 @@ def dot(a: Any, b: Any) -> Tensor:
         )
     if a.shape[-1] != (b.shape[-2] if b.ndim > 1 else b.shape[0]):
         raise _inner_mismatch("dot", a, b)
-    out = np.dot(a._data, b._data)
-    backward = _matmul_backward(a._data, b._data, (a.requires_grad, b.requires_grad))
-    return record("dot", out, (a, b), backward)
+    saved = (a._data, b._data, a.requires_grad, b.requires_grad)
+    return record("dot", np.dot(a._data, b._data), (a, b), matmul_backward, saved)
 
 
 def _compare(op: str, fn: Any, a: Any, b: Any) -> Tensor:

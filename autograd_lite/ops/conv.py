@@ -187,7 +187,7 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     attrs = {"stride": stride, "padding": padding}
-    return record("conv2d", out, parents, backward, attrs)
+    return record("conv2d", out, parents, backward, attrs=attrs)
 
 
 def _pool_setup(
@@ -233,7 +233,7 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
         np.put_along_axis(cols, picked, grad_out[..., None], axis=4)
         return (_col2im(cols.reshape(windows.shape), shape, stride),)
 
-    return record("max_pool2d", out, (x,), backward, {"kernel_size": kernel, "stride": stride})
+    return record("max_pool2d", out, (x,), backward, attrs={"kernel_size": kernel, "stride": stride})
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
@@ -256,4 +256,4 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
         cols = np.broadcast_to((grad_out / count)[..., None, None], windows.shape)
         return (_col2im(cols, shape, stride),)
 
-    return record("avg_pool2d", out, (x,), backward, {"kernel_size": kernel, "stride": stride})
+    return record("avg_pool2d", out, (x,), backward, attrs={"kernel_size": kernel, "stride": stride})

@@ -15,33 +15,32 @@ def exp(x: Any) -> Tensor:
     """out = e**x;  dL/dx = dL/dout * out."""
     x = as_tensor(x, "exp")
     out = np.exp(x._data)
+    return record("exp", out, (x,), exp_backward, (out,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out * out,)
 
-    return record("exp", out, (x,), backward)
+def exp_backward(grad_out: np.ndarray, out: np.ndarray) -> tuple:
+    return (grad_out * out,)
 
 
 def log(x: Any) -> Tensor:
     """out = ln(x);  dL/dx = dL/dout / x. (No hidden epsilon: log(0) is -inf, as in NumPy.)"""
     x = as_tensor(x, "log")
-    data = x._data
+    return record("log", np.log(x._data), (x,), log_backward, (x._data,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out / data,)
 
-    return record("log", np.log(data), (x,), backward)
+def log_backward(grad_out: np.ndarray, x: np.ndarray) -> tuple:
+    return (grad_out / x,)
 
 
 def tanh(x: Any) -> Tensor:
     """out = tanh(x);  dL/dx = dL/dout * (1 - out**2)."""
     x = as_tensor(x, "tanh")
     out = np.tanh(x._data)
+    return record("tanh", out, (x,), tanh_backward, (out,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out * (1 - out * out),)
 
-    return record("tanh", out, (x,), backward)
+def tanh_backward(grad_out: np.ndarray, out: np.ndarray) -> tuple:
+    return (grad_out * (1 - out * out),)
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -64,11 +63,11 @@ def sigmoid(x: Any) -> Tensor:
     """
     x = as_tensor(x, "sigmoid")
     out = stable_sigmoid(x._data)
+    return record("sigmoid", out, (x,), sigmoid_backward, (out,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out * out * (1 - out),)
 
-    return record("sigmoid", out, (x,), backward)
+def sigmoid_backward(grad_out: np.ndarray, out: np.ndarray) -> tuple:
+    return (grad_out * out * (1 - out),)
 
 
 def relu(x: Any) -> Tensor:
@@ -80,13 +79,11 @@ def relu(x: Any) -> Tensor:
     Tensor([0., 0., 2.])
     """
     x = as_tensor(x, "relu")
-    data = x._data
-    out = np.maximum(data, 0)
+    return record("relu", np.maximum(x._data, 0), (x,), relu_backward, (x._data,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out * (data > 0),)
 
-    return record("relu", out, (x,), backward)
+def relu_backward(grad_out: np.ndarray, x: np.ndarray) -> tuple:
+    return (grad_out * (x > 0),)
 
 
 def step(x: Any, threshold: float = 0.0) -> Tensor:
@@ -106,33 +103,32 @@ def step(x: Any, threshold: float = 0.0) -> Tensor:
     if not isinstance(threshold, (int, float, np.number)):
         raise TypeError(f"step: threshold must be a number, got {type(threshold).__name__}")
     out = (x._data >= threshold).astype(x._data.dtype)
+    return record("step", out, (x,), step_backward, attrs={"threshold": threshold})
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out,)
 
-    return record("step", out, (x,), backward, {"threshold": threshold})
+def step_backward(grad_out: np.ndarray) -> tuple:
+    return (grad_out,)
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001 - the contract's name
     """out = |x|;  dL/dx = dL/dout * sign(x).  NOTE: at x == 0 the derivative is 0 (PyTorch)."""
     x = as_tensor(x, "abs")
-    data = x._data
+    return record("abs", np.abs(x._data), (x,), abs_backward, (x._data,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out * np.sign(data),)
 
-    return record("abs", np.abs(data), (x,), backward)
+def abs_backward(grad_out: np.ndarray, x: np.ndarray) -> tuple:
+    return (grad_out * np.sign(x),)
 
 
 def sqrt(x: Any) -> Tensor:
     """out = √x;  dL/dx = dL/dout / (2 out)."""
     x = as_tensor(x, "sqrt")
     out = np.sqrt(x._data)
+    return record("sqrt", out, (x,), sqrt_backward, (out,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out / (2 * out),)
 
-    return record("sqrt", out, (x,), backward)
+def sqrt_backward(grad_out: np.ndarray, out: np.ndarray) -> tuple:
+    return (grad_out / (2 * out),)
 
 
 def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - contract names
@@ -157,37 +153,46 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - co
         raise ValueError(f"clip: shape {x.shape} and bound shapes {shapes} clash") from None
     if out.shape != data.shape:
         raise ValueError(f"clip: bounds would change the shape {x.shape} to {out.shape}")
-    inside = np.ones(data.shape, dtype=bool)
+    attrs = {"min": min, "max": max}
+    return record("clip", out, (x,), clip_backward, (data, low, high), attrs)
+
+
+def clip_backward(
+    grad_out: np.ndarray, x: np.ndarray, low: np.ndarray | None, high: np.ndarray | None
+) -> tuple:
+    inside = np.ones(x.shape, dtype=bool)
     if low is not None:
-        inside &= data >= low
+        inside &= x >= low
     if high is not None:
-        inside &= data <= high
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out * inside,)
-
-    return record("clip", out, (x,), backward, {"min": min, "max": max})
+        inside &= x <= high
+    return (grad_out * inside,)
 
 
-def _extremum_pair(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
-    """``maximum``/``minimum``: the gradient goes to the winner; NOTE: ties split it equally."""
+def _extremum_pair(op: str, fn: Any, a: Any, b: Any) -> Tensor:
+    """``maximum``/``minimum`` of two operands, recorded with :func:`extremum_pair_backward`."""
     a, b = as_pair(a, b, op)
-    x, y = a._data, b._data
     try:
-        out = fn(x, y)
+        out = fn(a._data, b._data)
     except ValueError:
         raise broadcast_error(op, a, b) from None
+    saved = (a._data, b._data, out, a.requires_grad, b.requires_grad)
+    return record(op, out, (a, b), extremum_pair_backward, saved)
 
-    needs_a, needs_b = a.requires_grad, b.requires_grad
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        share_a = wins(x, y) + 0.5 * (x == y)
-        return (
-            grad_out * share_a if needs_a else None,
-            grad_out * (1 - share_a) if needs_b else None,
-        )
-
-    return record(op, out, (a, b), backward)
+def extremum_pair_backward(
+    grad_out: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    out: np.ndarray,
+    needs_x: bool,
+    needs_y: bool,
+) -> tuple:
+    """The gradient goes to whichever operand equals the output. NOTE: ties split it equally."""
+    share_x = (x == out) * (1 - 0.5 * (x == y))
+    return (
+        grad_out * share_x if needs_x else None,
+        grad_out * (1 - share_x) if needs_y else None,
+    )
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -196,12 +201,12 @@ def maximum(a: Any, b: Any) -> Tensor:
     >>> maximum(Tensor([1.0, 5.0]), 3)
     Tensor([3., 5.])
     """
-    return _extremum_pair("maximum", np.maximum, np.greater, a, b)
+    return _extremum_pair("maximum", np.maximum, a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """out = min(a, b) elementwise;  the gradient goes to the smaller, split equally on ties."""
-    return _extremum_pair("minimum", np.minimum, np.less, a, b)
+    return _extremum_pair("minimum", np.minimum, a, b)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -220,8 +225,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
             f"where: condition {mask.shape} and operands {a.shape} and {b.shape} "
             "cannot be broadcast together"
         ) from None
+    return record("where", out, (a, b), where_backward, (mask,))
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return np.where(mask, grad_out, 0), np.where(mask, 0, grad_out)
 
-    return record("where", out, (a, b), backward)
+def where_backward(grad_out: np.ndarray, mask: np.ndarray) -> tuple:
+    return np.where(mask, grad_out, 0), np.where(mask, 0, grad_out)

@@ -45,13 +45,17 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     """
     x = as_tensor(x, "sum")
     axes = _reduced_axes(x, axis, keepdims, "sum")
-    shape = x.shape
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (np.broadcast_to(_expand(grad_out, axes, keepdims), shape),)
-
     out = np.asarray(x._data.sum(axis=axes, keepdims=keepdims))
-    return record("sum", out, (x,), backward, _axis_attrs(axis, keepdims))
+    saved = (axes, keepdims, x.shape, 1)
+    return record("sum", out, (x,), spread_backward, saved, _axis_attrs(axis, keepdims))
+
+
+def spread_backward(
+    grad_out: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...], count: int
+) -> tuple:
+    """sum and mean: each input element gets dL/dout of its output, divided by ``count``."""
+    grad = _expand(grad_out, axes, keepdims)
+    return (np.broadcast_to(grad / count if count != 1 else grad, shape),)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -61,30 +65,29 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     count = _count(x, axes)
     if count == 0:
         raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
-    shape = x.shape
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (np.broadcast_to(_expand(grad_out, axes, keepdims) / count, shape),)
-
     out = np.asarray(x._data.mean(axis=axes, keepdims=keepdims))
-    return record("mean", out, (x,), backward, _axis_attrs(axis, keepdims))
+    saved = (axes, keepdims, x.shape, count)
+    return record("mean", out, (x,), spread_backward, saved, _axis_attrs(axis, keepdims))
 
 
 def _extremum(op: str, fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
-    """``max``/``min`` over ``axis``. NOTE: tied extremes share the gradient equally (amax)."""
+    """``max``/``min`` over ``axis``, recorded with :func:`extremum_backward`."""
     x = as_tensor(x, op)
     axes = _reduced_axes(x, axis, keepdims, op)
     if _count(x, axes) == 0 or x.size == 0:
         raise ValueError(f"{op}: no elements to reduce over axis {axis} of shape {x.shape}")
-    data = x._data
-    kept = fn(data, axis=axes, keepdims=True)
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        winners = data == kept
-        return (winners * (_expand(grad_out, axes, keepdims) / winners.sum(axes, keepdims=True)),)
-
+    kept = fn(x._data, axis=axes, keepdims=True)
     out = kept if keepdims else np.squeeze(kept, axis=axes)
-    return record(op, out, (x,), backward, _axis_attrs(axis, keepdims))
+    saved = (x._data, kept, axes, keepdims)
+    return record(op, out, (x,), extremum_backward, saved, _axis_attrs(axis, keepdims))
+
+
+def extremum_backward(
+    grad_out: np.ndarray, x: np.ndarray, kept: np.ndarray, axes: tuple[int, ...], keepdims: bool
+) -> tuple:
+    """dL/dout goes to the extreme elements. NOTE: tied extremes share it equally (amax)."""
+    winners = x == kept
+    return (winners * (_expand(grad_out, axes, keepdims) / winners.sum(axes, keepdims=True)),)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -128,11 +131,14 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     x = as_tensor(x, "var")
     axes, centered, count = _variance_parts(x, axis, keepdims, ddof, "var")
     out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / count)
+    saved = (centered, axes, keepdims, count)
+    return record("var", out, (x,), var_backward, saved, {"axis": axis, "ddof": ddof})
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (_expand(grad_out, axes, keepdims) * (2 / count) * centered,)
 
-    return record("var", out, (x,), backward, {"axis": axis, "ddof": ddof})
+def var_backward(
+    grad_out: np.ndarray, centered: np.ndarray, axes: tuple[int, ...], keepdims: bool, count: int
+) -> tuple:
+    return (_expand(grad_out, axes, keepdims) * (2 / count) * centered,)
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -140,12 +146,20 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     x = as_tensor(x, "std")
     axes, centered, count = _variance_parts(x, axis, keepdims, ddof, "std")
     out = np.asarray(np.sqrt((centered * centered).sum(axis=axes, keepdims=keepdims) / count))
+    saved = (centered, out, axes, keepdims, count)
+    return record("std", out, (x,), std_backward, saved, {"axis": axis, "ddof": ddof})
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        kept = _expand(out, axes, keepdims)
-        return (_expand(grad_out, axes, keepdims) * centered / (count * kept),)
 
-    return record("std", out, (x,), backward, {"axis": axis, "ddof": ddof})
+def std_backward(
+    grad_out: np.ndarray,
+    centered: np.ndarray,
+    out: np.ndarray,
+    axes: tuple[int, ...],
+    keepdims: bool,
+    count: int,
+) -> tuple:
+    kept = _expand(out, axes, keepdims)
+    return (_expand(grad_out, axes, keepdims) * centered / (count * kept),)
 
 
 def _single_axis(x: Tensor, axis: Any, op: str) -> int:
@@ -165,11 +179,11 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     axis = _single_axis(x, axis, "softmax")
     shifted = np.exp(x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf))
     out = shifted / shifted.sum(axis=axis, keepdims=True)
+    return record("softmax", out, (x,), softmax_backward, (out, axis), {"axis": axis})
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (out * (grad_out - (grad_out * out).sum(axis=axis, keepdims=True)),)
 
-    return record("softmax", out, (x,), backward, {"axis": axis})
+def softmax_backward(grad_out: np.ndarray, out: np.ndarray, axis: int) -> tuple:
+    return (out * (grad_out - (grad_out * out).sum(axis=axis, keepdims=True)),)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
@@ -178,8 +192,8 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     axis = _single_axis(x, axis, "log_softmax")
     shifted = x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return record("log_softmax", out, (x,), log_softmax_backward, (out, axis), {"axis": axis})
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out - np.exp(out) * grad_out.sum(axis=axis, keepdims=True),)
 
-    return record("log_softmax", out, (x,), backward, {"axis": axis})
+def log_softmax_backward(grad_out: np.ndarray, out: np.ndarray, axis: int) -> tuple:
+    return (grad_out - np.exp(out) * grad_out.sum(axis=axis, keepdims=True),)

@@ -33,12 +33,12 @@ def reshape(x: Any, *shape: Any) -> Tensor:
         raise ValueError(
             f"reshape: cannot reshape shape {x.shape} ({x.size} elements) into {new_shape}"
         ) from None
-    old_shape = x.shape
+    return record("reshape", out, (x,), reshape_backward, (x.shape,), {"shape": out.shape})
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out.reshape(old_shape),)
 
-    return record("reshape", out, (x,), backward, {"shape": out.shape})
+def reshape_backward(grad_out: np.ndarray, shape: tuple[int, ...]) -> tuple:
+    """The rule of every op that only changes the shape: put dL/dout back in x's shape."""
+    return (grad_out.reshape(shape),)
 
 
 def transpose(x: Any, *axes: Any) -> Tensor:
@@ -48,13 +48,14 @@ def transpose(x: Any, *axes: Any) -> Tensor:
     order = _shape_argument(axes) or tuple(reversed(range(x.ndim)))
     if sorted(normalize_axis(order, x.shape, "transpose") or ()) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {order} are not a permutation for shape {x.shape}")
-    inverse = tuple(np.argsort([axis % x.ndim for axis in order]))
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out.transpose(inverse),)
-
+    inverse = tuple(int(axis) for axis in np.argsort([axis % x.ndim for axis in order]))
     attrs = {"axes": tuple(order)} if axes else None
-    return record("transpose", x._data.transpose(order), (x,), backward, attrs)
+    out = x._data.transpose(order)
+    return record("transpose", out, (x,), transpose_backward, (inverse,), attrs)
+
+
+def transpose_backward(grad_out: np.ndarray, inverse: tuple[int, ...]) -> tuple:
+    return (grad_out.transpose(inverse),)
 
 
 def _plain_index(index: Any) -> Any:
@@ -88,17 +89,20 @@ def getitem(x: Any, index: Any) -> Tensor:
         raise IndexError(
             f"getitem: index {index!r} does not fit shape {x.shape}: {error}"
         ) from None
-    shape, dtype, repeats_possible = x.shape, x.dtype, _has_array(index)
+    saved = (x.shape, x.dtype, index, _has_array(index))
+    attrs = {"index": index}
+    return record("getitem", np.asarray(out), (x,), getitem_backward, saved, attrs)
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        grad = np.zeros(shape, dtype=dtype)
-        if repeats_possible:
-            np.add.at(grad, index, grad_out)
-        else:
-            grad[index] = grad_out
-        return (grad,)
 
-    return record("getitem", np.asarray(out), (x,), backward, {"index": index})
+def getitem_backward(
+    grad_out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, index: Any, repeats: bool
+) -> tuple:
+    grad = np.zeros(shape, dtype=dtype)
+    if repeats:  # integer arrays may name an element twice: add, don't overwrite
+        np.add.at(grad, index, grad_out)
+    else:
+        grad[index] = grad_out
+    return (grad,)
 
 
 def flatten(x: Any, start_axis: int = 0) -> Tensor:
@@ -114,12 +118,8 @@ def flatten(x: Any, start_axis: int = 0) -> Tensor:
     else:
         start = normalize_axis(start_axis, x.shape, "flatten")[0]  # type: ignore[index]
         new_shape = x.shape[:start] + (int(np.prod(x.shape[start:])),)
-    old_shape = x.shape
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out.reshape(old_shape),)
-
-    return record("flatten", x._data.reshape(new_shape), (x,), backward, {"start_axis": start})
+    out = x._data.reshape(new_shape)
+    return record("flatten", out, (x,), reshape_backward, (x.shape,), {"start_axis": start})
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
@@ -133,12 +133,8 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
             raise ValueError(
                 f"squeeze: axis {item} of shape {x.shape} has length {x.shape[item]}, not 1"
             )
-    old_shape = x.shape
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out.reshape(old_shape),)
-
-    return record("squeeze", np.squeeze(x._data, axis=axes), (x,), backward, {"axis": axis})
+    out = np.squeeze(x._data, axis=axes)
+    return record("squeeze", out, (x,), reshape_backward, (x.shape,), {"axis": axis})
 
 
 def unsqueeze(x: Any, axis: int) -> Tensor:
@@ -149,12 +145,7 @@ def unsqueeze(x: Any, axis: int) -> Tensor:
     if not -(x.ndim + 1) <= axis <= x.ndim:
         raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {x.shape}")
     out = np.expand_dims(x._data, axis)
-    old_shape = x.shape
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        return (grad_out.reshape(old_shape),)
-
-    return record("unsqueeze", out, (x,), backward, {"axis": axis})
+    return record("unsqueeze", out, (x,), reshape_backward, (x.shape,), {"axis": axis})
 
 
 def _joining_axis(axis: Any, op: str) -> int:
@@ -188,10 +179,12 @@ def concatenate(tensors: Any, axis: int = 0) -> Tensor:
         raise ValueError(f"concatenate: shapes {shapes} cannot be joined on axis {axis}") from None
     boundaries = np.cumsum([part.shape[axis] for part in parts])[:-1]
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return tuple(np.split(grad_out, boundaries, axis=axis))
+    saved = (boundaries, axis)
+    return record("concatenate", out, parts, concatenate_backward, saved, {"axis": axis})
 
-    return record("concatenate", out, parts, backward, {"axis": axis})
+
+def concatenate_backward(grad_out: np.ndarray, boundaries: np.ndarray, axis: int) -> tuple:
+    return tuple(np.split(grad_out, boundaries, axis=axis))
 
 
 def stack(tensors: Any, axis: int = 0) -> Tensor:
@@ -209,7 +202,8 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
         raise ValueError(f"stack: shapes {shapes} cannot be stacked on axis {axis}") from None
     new_axis = axis % out.ndim
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        return tuple(np.moveaxis(grad_out, new_axis, 0))
+    return record("stack", out, parts, stack_backward, (new_axis,), {"axis": axis})
 
-    return record("stack", out, parts, backward, {"axis": axis})
+
+def stack_backward(grad_out: np.ndarray, axis: int) -> tuple:
+    return tuple(np.moveaxis(grad_out, axis, 0))

@@ -145,7 +145,7 @@ def topological_order(root: Tensor) -> list[Tensor]:
     operation's gradient would belong to values the tensor no longer has.
     """
     order: list[Tensor] = []
-    visited = {id(root)}
+    visited = {root}
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
@@ -156,8 +156,8 @@ def topological_order(root: Tensor) -> list[Tensor]:
         for parent in node.parents:
             if parent.data_version > node.data_version:
                 raise stale_data_error(node, parent)
-            if parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
+            if parent.requires_grad and parent not in visited:
+                visited.add(parent)
                 stack.append((parent, False))
     order.reverse()
     return order
@@ -183,10 +183,14 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
     root_grad = _root_gradient(root, grad)
     order = topological_order(root)
     check_gradients = _Recording.anomaly
-    pending: dict[int, np.ndarray] = {id(root): root_grad}
+    # Tensors hash by identity, so they key this dict directly.
+    pending: dict[Tensor, np.ndarray] = {root: root_grad}
+    ndarray = np.ndarray
     for node in order:
-        grad_out = pending.pop(id(node))
-        if type(grad_out) is not np.ndarray:
+        grad_out = pending.pop(node, None)
+        if grad_out is None:  # every path to it was cut (a rule returned None): nothing to add
+            continue
+        if type(grad_out) is not ndarray:
             grad_out = np.asarray(grad_out)  # NumPy's 0-d arithmetic gives scalars
         rule = node.backward_rule
         if rule is None:
@@ -205,13 +209,13 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
             parent_data = parent._data
             if parent_grad.shape != parent_data.shape:
                 parent_grad = unbroadcast(parent_grad, parent_data.shape)
-            if parent_grad.dtype != parent_data.dtype:
+            if (
+                parent_grad.dtype is not parent_data.dtype
+                and parent_grad.dtype != parent_data.dtype
+            ):
                 parent_grad = parent_grad.astype(parent_data.dtype)
-            key = id(parent)
-            if key in pending:
-                pending[key] = pending[key] + parent_grad
-            else:
-                pending[key] = parent_grad
+            earlier = pending.get(parent)
+            pending[parent] = parent_grad if earlier is None else earlier + parent_grad
 
 
 def _accumulate(total: np.ndarray, grad: np.ndarray) -> np.ndarray:

@@ -166,3 +166,13 @@ def test_name_scope_tags_tensors() -> None:
     with ag.name_scope("outer"), ag.name_scope("inner"):
         y = x * 2
     assert y.scope == ("outer", "inner") and x.scope == ()
+
+
+def test_requires_grad_switched_on_after_forward_is_not_an_error() -> None:
+    x = ag.Tensor([1.0, 2.0])
+    w = ag.Tensor([3.0, 4.0], requires_grad=True)
+    loss = (x * w).sum()
+    x.requires_grad = True  # too late for this graph: mul did not keep a gradient for x
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0])
+    assert x.grad is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import subprocess
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -103,6 +104,22 @@ def load_average() -> str:
         return "unknown"
 
 
+def engine_revision() -> str:
+    """The commit measured, and whether autograd_lite/ or nn/ had uncommitted changes."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*arguments: str) -> str:
+        return subprocess.run(["git", "-C", root, *arguments], capture_output=True, text=True,
+                              check=True, timeout=10).stdout.strip()
+
+    try:
+        commit = git("log", "-1", "--format=%h %s")
+        changed = git("status", "--porcelain", "--", "autograd_lite", "nn")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return commit + (" (+ uncommitted changes in autograd_lite/ or nn/)" if changed else "")
+
+
 def describe(threads: Threads, peers: Peers, command: str) -> dict[str, str]:
     """Everything the report states about the run, in display order."""
     try:
@@ -121,6 +138,7 @@ def describe(threads: Threads, peers: Peers, command: str) -> dict[str, str]:
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": command,
+        "code measured": engine_revision(),
         "machine": f"{cpu_model()}, {os.cpu_count()} cores ({usable} usable), {platform.system()}",
         "load average at start": load_average(),
         "versions": ", ".join(versions),

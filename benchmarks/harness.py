@@ -16,7 +16,7 @@ import os
 import pstats
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,7 +202,7 @@ def measure_time(
         if case.warmup == 0:
             for phase, value in probe.items():
                 samples[contender.framework].setdefault(phase, []).append(value / case.units)
-        target = 0.0 if quick else 0.005  # one sample should last at least 5 ms
+        target = 0.0 if quick else 0.002  # one sample should last at least 2 ms
         self_timed = set(probe) != {"step"}
         inner[contender.framework] = 1 if self_timed else max(1, math.ceil(target / seconds))
         round_seconds += seconds * inner[contender.framework]
@@ -220,6 +220,16 @@ def measure_time(
     return _figures(case, failures, samples, inner)
 
 
+def paired_ratio(samples: Sequence[float], baseline: Sequence[float]) -> float | None:
+    """The median over rounds of (this sample / the baseline's sample in the same round).
+
+    Samples of one round were taken seconds apart, so the load other work puts on a shared
+    machine mostly cancels out of each quotient; a ratio of two medians would not cancel it.
+    """
+    quotients = [mine / base for mine, base in zip(samples, baseline) if base > 0]
+    return statistics.median(quotients) if quotients else None
+
+
 def _figures(
     case: Case,
     failures: Mapping[str, str],
@@ -230,8 +240,7 @@ def _figures(
     figures = []
     for phase in phases:
         row = case.title if phase == "step" else f"{case.title}: {phase}"
-        baseline = samples.get(BASELINE, {}).get(phase)
-        base_value = statistics.median(baseline) if baseline else None
+        baseline = samples.get(BASELINE, {}).get(phase, [])
         for contender in case.contenders:
             name = contender.framework
             figure = Figure(case.name, row, name, "time", phase, info=dict(contender.info))
@@ -240,8 +249,7 @@ def _figures(
             else:
                 figure.samples = list(samples[name].get(phase, []))
                 figure.inner = inner[name]
-                if base_value and figure.samples:
-                    figure.ratio = statistics.median(figure.samples) / base_value
+                figure.ratio = paired_ratio(figure.samples, baseline)
             figures.append(figure)
     return figures
 

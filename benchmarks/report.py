@@ -258,8 +258,10 @@ def generated_part(
     lines = [START_MARK, "", "## Run", ""]
     lines += [f"- **{key}**: {value}" for key, value in environment.items()]
     lines += ["", "## Results", "",
-              "Medians over interleaved repeats; in brackets, the ratio to hand-written NumPy "
-              "measured in the same run (lower is better).", "", results_table(figures), ""]
+              "Medians over interleaved rounds; in brackets, the ratio to hand-written NumPy "
+              "measured in the same run (lower is better): the median over rounds of each "
+              "round's quotient, so that load from other work on the machine cancels out.", "",
+              results_table(figures), ""]
     failed = failures(figures)
     if failed:
         lines += ["**Gradient checks failed (these contenders were not timed):**", ""]

@@ -109,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures += run_case(case, arguments.quick, lambda text: print(text, flush=True))
     elapsed = time.perf_counter() - started
     described["duration"] = f"{elapsed:.0f} s"
+    described["load average at end"] = environment.load_average()
     notes = []
     if arguments.quick:
         notes.append("Quick mode: tiny sizes and 2 repeats, for correctness only; the timings "

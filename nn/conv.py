@@ -1,0 +1,201 @@
+"""Layers for images, in PyTorch's layout (batch, channels, height, width).
+
+``Conv2d`` holds a bank of filters and applies :func:`autograd_lite.conv2d`; ``MaxPool2d`` and
+``AvgPool2d`` wrap the pooling ops; ``Flatten`` turns feature maps into the feature vectors a
+``Dense`` layer reads; ``Dropout`` zeroes random activations while training.
+
+>>> import numpy as np
+>>> import nn
+>>> model = nn.Sequential(
+...     Conv2d(1, 4, 3, padding=1, rng=0), nn.ReLU(), MaxPool2d(2), Flatten(), nn.Dense(64, 10)
+... )
+>>> model(np.zeros((2, 1, 8, 8))).shape
+(2, 10)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autograd_lite as ag
+from autograd_lite import Tensor
+from nn.layers import _count, _float_dtype, as_generator
+from nn.module import Module
+
+IntOrPair = int | tuple[int, int]
+
+
+def _pair(value: Any, name: str, layer: str, smallest: int) -> tuple[int, int]:
+    """``value`` (an int or an ``(h, w)`` pair) as a pair of ints, each at least ``smallest``."""
+    items = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or any(
+        isinstance(item, bool) or not isinstance(item, (int, np.integer)) for item in items
+    ):
+        raise TypeError(f"{layer}: {name} must be an int or an (h, w) pair of ints, got {value!r}")
+    if min(items) < smallest:
+        bound = "positive" if smallest == 1 else "non-negative"
+        raise ValueError(f"{layer}: {name} must be {bound}, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _image_shape(x: Any) -> tuple[int, ...]:
+    return x.shape if isinstance(x, (Tensor, np.ndarray)) else np.shape(x)
+
+
+class Conv2d(Module):
+    """A 2-D convolution layer: out = conv2d(x, weights, bias, stride, padding).
+
+    ``weights`` has shape ``(out_channels, in_channels, kh, kw)`` and ``bias`` shape
+    ``(out_channels,)`` (``None`` with ``bias=False``). Both start uniform in
+    ``[-1/√fan_in, 1/√fan_in]`` with ``fan_in = in_channels * kh * kw``, PyTorch's default.
+    See :func:`autograd_lite.conv2d` for the formula and its gradients.
+
+    >>> layer = Conv2d(3, 8, kernel_size=3, stride=2, padding=1, rng=0)
+    >>> layer.weights.shape, layer.bias.shape
+    ((8, 3, 3, 3), (8,))
+    >>> layer(np.zeros((5, 3, 9, 9))).shape
+    (5, 8, 5, 5)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOrPair,
+        stride: IntOrPair = 1,
+        padding: IntOrPair = 0,
+        bias: bool = True,
+        rng: int | np.random.Generator | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        super().__init__()
+        self.in_channels = _count(in_channels, "in_channels", "Conv2d")
+        self.out_channels = _count(out_channels, "out_channels", "Conv2d")
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", smallest=1)
+        self.stride = _pair(stride, "stride", "Conv2d", smallest=1)
+        self.padding = _pair(padding, "padding", "Conv2d", smallest=0)
+        kind = _float_dtype(dtype, "Conv2d")
+        generator = as_generator(rng)
+        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        limit = 1 / np.sqrt(fan_in)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.weights = Tensor(
+            generator.uniform(-limit, limit, shape).astype(kind), requires_grad=True
+        )
+        self.bias: Tensor | None = None
+        if bias:
+            values = generator.uniform(-limit, limit, (self.out_channels,)).astype(kind)
+            self.bias = Tensor(values, requires_grad=True)
+
+    def forward(self, x: Any) -> Tensor:
+        shape = _image_shape(x)
+        if len(shape) != 4 or shape[1] != self.in_channels:
+            raise ValueError(
+                f"{self.label()}: expected input of shape (batch, {self.in_channels}, height, "
+                f"width), got shape {shape}"
+            )
+        return ag.conv2d(x, self.weights, self.bias, self.stride, self.padding)
+
+    def label(self) -> str:
+        kh, kw = self.kernel_size
+        return f"Conv2d({self.in_channels}→{self.out_channels}, {kh}x{kw})"
+
+    def extra_repr(self) -> str:
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        if self.stride != (1, 1):
+            text += f", stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        return text if self.bias is not None else text + ", bias=False"
+
+
+class _Pool2d(Module):
+    """What the two pooling layers share: a window size and a stride (default: the window)."""
+
+    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", name, smallest=1)
+        self.stride = (
+            self.kernel_size if stride is None else _pair(stride, "stride", name, smallest=1)
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+class MaxPool2d(_Pool2d):
+    """The largest value of each window (:func:`autograd_lite.max_pool2d`); ties send the
+    gradient to the first maximum, as in PyTorch.
+
+    >>> MaxPool2d(2)(np.arange(16.0).reshape(1, 1, 4, 4))
+    Tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return ag.max_pool2d(x, self.kernel_size, self.stride)
+
+
+class AvgPool2d(_Pool2d):
+    """The mean of each window (:func:`autograd_lite.avg_pool2d`).
+
+    >>> AvgPool2d(2, stride=2)(np.arange(16.0).reshape(1, 1, 4, 4))
+    Tensor([[[[ 2.5,  4.5],
+              [10.5, 12.5]]]])
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return ag.avg_pool2d(x, self.kernel_size, self.stride)
+
+
+class Flatten(Module):
+    """Keep the batch axis, flatten the rest: (batch, c, h, w) → (batch, c * h * w).
+
+    >>> Flatten()(np.zeros((2, 3, 4, 5))).shape
+    (2, 60)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        shape = _image_shape(x)
+        if len(shape) < 2:
+            raise ValueError(f"Flatten: input needs a batch axis and more, got shape {shape}")
+        return ag.flatten(x, 1)
+
+
+class Dropout(Module):
+    """Zero each element with probability ``p`` while training; identity in eval mode.
+
+    In training mode out = x * mask / (1 - p) with mask ~ Bernoulli(1 - p) drawn afresh on every
+    call ("inverted dropout": the scaling keeps the expected value of every element, so nothing
+    changes at evaluation time); dL/dx = dL/dout * mask / (1 - p). ``p = 1`` zeroes everything.
+
+    >>> drop = Dropout(0.5, rng=0)
+    >>> out = drop(np.ones((2, 4)))
+    >>> sorted(set(out.data.ravel().tolist()))
+    [0.0, 2.0]
+    >>> drop.eval()(np.ones((2, 4))).data.tolist()
+    [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
+    """
+
+    def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Dropout: p must be a number in [0, 1], got {p!r}")
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = float(p)
+        self._rng = as_generator(rng)
+
+    def forward(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if not self.training or self.p == 0:
+            return x
+        keep = self._rng.random(x.shape) >= self.p
+        scale = 0.0 if self.p == 1 else 1 / (1 - self.p)
+        return x * (keep * np.asarray(scale, dtype=x.dtype))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

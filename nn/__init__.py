@@ -21,6 +21,7 @@ True
 
 from nn import rules
 from nn.activations import ReLU, Sigmoid, Step, Tanh, get_activation
+from nn.conv import AvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d
 from nn.layers import MLP, Dense, Neuron, Sequential
 from nn.losses import (
     binary_cross_entropy,
@@ -37,4 +38,5 @@ __all__ = [
     "Sigmoid", "Step", "Tanh", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "get_activation", "mse_loss", "rules",
     "History", "evaluate", "fit",
+    "AvgPool2d", "Conv2d", "Dropout", "Flatten", "MaxPool2d",
 ]

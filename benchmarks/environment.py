@@ -13,6 +13,7 @@ import platform
 import subprocess
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -60,6 +61,30 @@ def blas_threads() -> Threads:
     pool = numpy_pools[0]
     library = f"{pool.get('internal_api')} {pool.get('version')} ({pool.get('architecture')})"
     return Threads(int(pool["num_threads"]), "threadpoolctl", library)
+
+
+def limit_threads(count: int) -> Any:
+    """Limit NumPy's BLAS to ``count`` threads for the rest of the run (needs threadpoolctl).
+
+    Returns the limiter, which must be kept alive; raises ``RuntimeError`` without threadpoolctl
+    (then set ``OPENBLAS_NUM_THREADS`` before starting Python instead).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise RuntimeError(
+            "--threads needs threadpoolctl to limit NumPy's BLAS at run time; install it, or "
+            "set OPENBLAS_NUM_THREADS before starting Python"
+        ) from None
+    return threadpool_limits(limits=count, user_api="blas")
+
+
+def busy(cores: int | None = None) -> bool:
+    """True when the 1-minute load average is at least the number of cores."""
+    try:
+        return os.getloadavg()[0] >= (cores or os.cpu_count() or 1)
+    except OSError:
+        return False
 
 
 def load_peers(threads: Threads) -> Peers:

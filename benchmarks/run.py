@@ -62,20 +62,31 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--output", type=Path,
                         help="where to write the results (default: benchmarks/RESULTS.md for a "
                              "full run of every case, nowhere otherwise)")
-    parser.add_argument("--torch-threads", type=int,
-                        help="PyTorch's thread count (default: NumPy's BLAS thread count)")
+    parser.add_argument("--threads", type=int,
+                        help="limit NumPy's BLAS and PyTorch to this many threads (default: "
+                             "PyTorch gets NumPy's BLAS thread count, which is left as it is)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the harness; 0 when every gradient check passed, 1 otherwise, 2 for a bad case."""
+    """Run the harness; 0 when every gradient check passed, 1 otherwise, 2 for a bad request."""
     argv = list(sys.argv[1:] if argv is None else argv)
     arguments = parse_arguments(argv)
+    try:
+        limiter = environment.limit_threads(arguments.threads) if arguments.threads else None
+    except RuntimeError as error:
+        print(error)
+        return 2
+    try:
+        return _run(arguments, argv)
+    finally:
+        if limiter is not None:  # NumPy's BLAS threads go back to what they were
+            limiter.restore_original_limits()
+
+
+def _run(arguments: argparse.Namespace, argv: list[str]) -> int:
     threads = environment.blas_threads()
     peers = environment.load_peers(threads)
-    if peers.torch is not None and arguments.torch_threads:
-        peers.torch.set_num_threads(arguments.torch_threads)
-        threads.torch = peers.torch.get_num_threads()
     for name in peers.missing:
         print(f"{name} is not installed: its column is skipped "
               f'(pip install -e ".[bench]" installs the peers)')
@@ -102,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     command = " ".join(["python -m benchmarks.run", *argv])
     described = environment.describe(threads, peers, command)
+    busy_at_start = environment.busy()
     started = time.perf_counter()
     figures: list[Figure] = []
     for case in cases:
@@ -111,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     described["duration"] = f"{elapsed:.0f} s"
     described["load average at end"] = environment.load_average()
     notes = []
+    if busy_at_start or environment.busy():
+        notes.append("The machine was busy (load average at or above the core count): "
+                     "multi-threaded BLAS and PyTorch suffer most, so treat the big-array "
+                     "figures with care; rerun on a quiet machine, or compare with --threads 1.")
     if arguments.quick:
         notes.append("Quick mode: tiny sizes and 2 repeats, for correctness only; the timings "
                      "and targets mean nothing.")

@@ -176,3 +176,13 @@ def test_results_file_keeps_the_hand_kept_section(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "- **date**: second" in text and "- **date**: first" not in text
     assert "| faster sigmoid (abc123) | 2 |" in text and "| x |" not in text
+
+
+def test_threads_option_limits_blas_and_torch_then_restores(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = environment.blas_threads().blas
+    assert run.main(["--quick", "--threads", "1", "--only", "mlp_small"]) == 0
+    printed = capsys.readouterr().out
+    assert "NumPy BLAS 1 (" in printed
+    assert environment.blas_threads().blas == before

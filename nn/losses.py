@@ -68,14 +68,21 @@ def _binary_cross_entropy_elements(prob: Tensor, target: Tensor) -> Tensor:
         log_p = np.maximum(np.log(p), -100)
         log_q = np.maximum(np.log1p(-p), -100)
     out = -(t * log_p + (1 - t) * log_q)
-    target_needs = target.requires_grad
+    saved = (p, t, log_p, log_q, target.requires_grad)
+    return record("binary_cross_entropy", out, (prob, target), _bce_backward, saved)
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        grad_prob = grad_out * (p - t) / np.maximum(p * (1 - p), 1e-12)
-        grad_target = grad_out * (log_q - log_p) if target_needs else None
-        return grad_prob, grad_target
 
-    return record("binary_cross_entropy", out, (prob, target), backward)
+def _bce_backward(
+    grad_out: np.ndarray,
+    p: np.ndarray,
+    t: np.ndarray,
+    log_p: np.ndarray,
+    log_q: np.ndarray,
+    target_needs: bool,
+) -> tuple:
+    grad_prob = grad_out * (p - t) / np.maximum(p * (1 - p), 1e-12)
+    grad_target = grad_out * (log_q - log_p) if target_needs else None
+    return grad_prob, grad_target
 
 
 def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -113,14 +120,18 @@ def _logits_cross_entropy_elements(logits: Tensor, target: Tensor) -> Tensor:
     z, t = logits.data, target.data
     e = np.exp(-np.abs(z))
     out = np.maximum(z, 0) - z * t + np.log1p(e)
-    target_needs = target.requires_grad
+    saved = (z, t, e, target.requires_grad)
+    return record(
+        "binary_cross_entropy_with_logits", out, (logits, target), _logits_bce_backward, saved
+    )
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        sigmoid = np.where(z >= 0, 1, e) / (1 + e)  # two-branch stable σ(z)
-        grad_target = -grad_out * z if target_needs else None
-        return grad_out * (sigmoid - t), grad_target
 
-    return record("binary_cross_entropy_with_logits", out, (logits, target), backward)
+def _logits_bce_backward(
+    grad_out: np.ndarray, z: np.ndarray, t: np.ndarray, e: np.ndarray, target_needs: bool
+) -> tuple:
+    sigmoid = np.where(z >= 0, 1, e) / (1 + e)  # two-branch stable σ(z), e = e**-|z|
+    grad_target = -grad_out * z if target_needs else None
+    return grad_out * (sigmoid - t), grad_target
 
 
 def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -175,14 +186,22 @@ def _softmax_cross_entropy(logits: Tensor, classes: np.ndarray, scale: float) ->
     total = exp.sum(axis=1, keepdims=True)
     rows = np.arange(len(classes))
     out = np.asarray((np.log(total).sum() - shifted[rows, classes].sum()) * scale)
+    saved = (exp, total, rows, classes, scale)
+    return record("cross_entropy", out, (logits,), _cross_entropy_backward, saved)
 
-    def backward(grad_out: np.ndarray) -> tuple:
-        grad = exp / total
-        grad[rows, classes] -= 1
-        grad *= grad_out * scale
-        return (grad,)
 
-    return record("cross_entropy", out, (logits,), backward)
+def _cross_entropy_backward(
+    grad_out: np.ndarray,
+    exp: np.ndarray,
+    total: np.ndarray,
+    rows: np.ndarray,
+    classes: np.ndarray,
+    scale: float,
+) -> tuple:
+    grad = exp / total  # softmax
+    grad[rows, classes] -= 1
+    grad *= grad_out * scale
+    return (grad,)
 
 
 def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:

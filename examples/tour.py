@@ -43,9 +43,9 @@ AGREES = 1e-9  # largest difference that still counts as the same update (float6
 def header(number: int | str, title: str, source: str = "") -> None:
     """Print a section title with a rule under it, and the example file it comes from."""
     print()
-    line = f"{number} · {title}" if number != "" else title
-    print(line + (f"  ({source})" if source else ""))
-    print("─" * WIDTH)
+    print(f"{number} · {title}" if number != "" else title)
+    label = f" {source} ──" if source else ""
+    print("─" * (WIDTH - len(label)) + label)
 
 
 def quietly(function: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:

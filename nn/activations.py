@@ -25,29 +25,34 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
-def get_activation(activation: str | Activation | None) -> Activation | None:
+def get_activation(
+    activation: str | Activation | None, owner: str | None = None
+) -> Activation | None:
     """The function for an ``activation=`` argument: a known name, a callable, or None.
+
+    Errors start with ``owner`` (the layer being built) when it is given.
 
     >>> get_activation("relu") is ag.relu
     True
-    >>> get_activation("swish")
+    >>> get_activation("swish", "Dense")
     Traceback (most recent call last):
     ...
-    ValueError: unknown activation 'swish'; known: None, 'sigmoid', 'relu', 'step', 'tanh', \
-or any callable Tensor -> Tensor
+    ValueError: Dense: unknown activation 'swish'; known: None, 'sigmoid', 'relu', 'step', \
+'tanh', or any callable Tensor -> Tensor
     """
     if activation is None or (callable(activation) and not isinstance(activation, str)):
         return activation
+    where = f"{owner}: " if owner else ""
     if isinstance(activation, str):
         if activation in ACTIVATIONS:
             return ACTIVATIONS[activation]
         known = ", ".join(repr(name) for name in ACTIVATIONS)
         raise ValueError(
-            f"unknown activation {activation!r}; known: None, {known}, "
+            f"{where}unknown activation {activation!r}; known: None, {known}, "
             "or any callable Tensor -> Tensor"
         )
     raise TypeError(
-        f"activation must be None, a name or a callable Tensor -> Tensor, "
+        f"{where}activation must be None, a name or a callable Tensor -> Tensor, "
         f"got {type(activation).__name__}"
     )
 

@@ -20,13 +20,23 @@ from nn.activations import Activation, activation_name, get_activation
 from nn.module import Module
 
 
-def as_generator(rng: int | np.random.Generator | None) -> np.random.Generator:
-    """``rng`` as a Generator: a seed makes a new one, a Generator is used as it is."""
+def as_generator(
+    rng: int | np.random.Generator | None, owner: str | None = None
+) -> np.random.Generator:
+    """``rng`` as a Generator: a seed makes a new one, a Generator is used as it is.
+
+    Errors start with ``owner`` (the layer being built) when it is given.
+    """
     if isinstance(rng, np.random.Generator):
         return rng
+    where = f"{owner}: " if owner else ""
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"{where}an rng seed must be non-negative, got {rng}")
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be an int seed, a numpy.random.Generator or None, got {rng!r}")
+    raise TypeError(
+        f"{where}rng must be an int seed, a numpy.random.Generator or None, got {rng!r}"
+    )
 
 
 def _count(value: Any, what: str, layer: str) -> int:
@@ -40,7 +50,7 @@ def _count(value: Any, what: str, layer: str) -> int:
 def _float_dtype(dtype: Any, layer: str) -> np.dtype:
     try:
         kind = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype!r}") from None
     if kind.kind != "f":
         raise TypeError(f"{layer}: dtype must be a float dtype such as float64, got {kind}")
@@ -53,13 +63,37 @@ def _uniform(
     return Tensor(rng.uniform(-limit, limit, shape).astype(dtype), requires_grad=True)
 
 
-def check_width(layer: Module, x: Any, n_inputs: int) -> None:
-    """Raise ``ValueError`` naming ``layer`` unless ``x``'s last axis has ``n_inputs`` entries."""
-    shape = x.shape if isinstance(x, (Tensor, np.ndarray)) else np.shape(x)
+def _bias_flag(bias: Any, layer: str) -> bool:
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"{layer}: bias must be True or False, got {bias!r}")
+    return bool(bias)
+
+
+def check_input(layer: Module, x: Any, n_inputs: int) -> Any:
+    """``x`` if it holds numbers whose last axis has ``n_inputs`` entries; else an error that
+    names ``layer`` (``TypeError`` for non-numbers, ``ValueError`` for a wrong width).
+
+    A Tensor or a numeric NumPy array comes back as it is; anything else as a NumPy array.
+    """
+    if isinstance(x, Tensor):
+        shape = x.shape
+    else:
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"{layer.label()}: cannot read the input as numbers ({error})"
+            ) from None
+        if x.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{layer.label()}: expected numbers as input, got an array of dtype {x.dtype}"
+            )
+        shape = x.shape
     if not shape or shape[-1] != n_inputs:
         raise ValueError(
             f"{layer.label()}: expected inputs with {n_inputs} features, got shape {shape}"
         )
+    return x
 
 
 class Neuron(Module):
@@ -88,16 +122,17 @@ class Neuron(Module):
         super().__init__()
         self.n_inputs = _count(n_inputs, "n_inputs", "Neuron")
         kind = _float_dtype(dtype, "Neuron")
-        self.activation = get_activation(activation)
+        self.activation = get_activation(activation, "Neuron")
         self._activation_name = activation_name(activation)
-        generator = as_generator(rng)
+        bias = _bias_flag(bias, "Neuron")
+        generator = as_generator(rng, "Neuron")
         limit = 1 / np.sqrt(self.n_inputs)
         self.weights = _uniform(generator, limit, (self.n_inputs,), kind)
         self.bias = _uniform(generator, limit, (), kind) if bias else None
         self._label = f"Neuron({self.n_inputs})"
 
     def forward(self, x: Any) -> Tensor:
-        check_width(self, x, self.n_inputs)
+        x = check_input(self, x, self.n_inputs)
         out = x @ self.weights
         if self.bias is not None:
             out = out + self.bias
@@ -143,16 +178,17 @@ class Dense(Module):
         self.n_inputs = _count(n_inputs, "n_inputs", "Dense")
         self.n_outputs = _count(n_outputs, "n_outputs", "Dense")
         kind = _float_dtype(dtype, "Dense")
-        self.activation = get_activation(activation)
+        self.activation = get_activation(activation, "Dense")
         self._activation_name = activation_name(activation)
-        generator = as_generator(rng)
+        bias = _bias_flag(bias, "Dense")
+        generator = as_generator(rng, "Dense")
         limit = 1 / np.sqrt(self.n_inputs)
         self.weights = _uniform(generator, limit, (self.n_inputs, self.n_outputs), kind)
         self.bias = _uniform(generator, limit, (self.n_outputs,), kind) if bias else None
         self._label = f"Dense({self.n_inputs}→{self.n_outputs})"
 
     def forward(self, x: Any) -> Tensor:
-        check_width(self, x, self.n_inputs)
+        x = check_input(self, x, self.n_inputs)
         out = x @ self.weights
         if self.bias is not None:
             out = out + self.bias
@@ -225,7 +261,7 @@ class MLP(Module):
     def __init__(
         self,
         n_inputs: int,
-        hidden_sizes: Sequence[int],
+        hidden_sizes: Sequence[int] | int,
         n_outputs: int,
         activation: str | Activation | None = "relu",
         output_activation: str | Activation | None = None,
@@ -234,12 +270,22 @@ class MLP(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        if isinstance(hidden_sizes, (int, np.integer)):
-            hidden_sizes = [int(hidden_sizes)]
-        sizes = [n_inputs, *hidden_sizes, n_outputs]
+        given: Any = hidden_sizes
+        hidden: list[Any] | None = [given] if isinstance(given, (int, np.integer)) else None
+        if hidden is None and not isinstance(given, (str, bytes)):
+            try:
+                hidden = list(given)
+            except TypeError:
+                pass
+        if hidden is None:
+            raise TypeError(f"MLP: hidden_sizes must be a list of ints, got {hidden_sizes!r}")
+        sizes = [n_inputs, *hidden, n_outputs]
         for size in sizes:
             _count(size, "every layer size", "MLP")
-        generator = as_generator(rng)
+        _float_dtype(dtype, "MLP")
+        get_activation(activation, "MLP")
+        get_activation(output_activation, "MLP")
+        generator = as_generator(rng, "MLP")
         layers = [
             Dense(
                 n_in,
@@ -256,7 +302,7 @@ class MLP(Module):
         self.layers = Sequential(*layers)
 
     def forward(self, x: Any) -> Tensor:
-        return self.layers(x)
+        return self.layers(check_input(self, x, self.sizes[0]))
 
     def label(self) -> str:
         return self._label

@@ -18,17 +18,23 @@ from autograd_lite.engine import record
 REDUCTIONS = ("mean", "sum")
 
 
-def _as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
+def _as_tensor(value: Any, loss: str, what: str, like: Tensor | None = None) -> Tensor:
+    """``value`` as a Tensor (numbers follow ``like``'s dtype); errors name ``loss``."""
     if isinstance(value, Tensor):
         return value
-    if like is not None:
-        return Tensor(value, dtype=like.dtype)
-    return Tensor(value)
+    try:
+        return Tensor(value, dtype=None if like is None else like.dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{loss}: {what} must be numbers ({error})") from None
+
+
+def _check_reduction(loss: str, reduction: Any) -> None:
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"{loss}: reduction must be 'mean' or 'sum', got {reduction!r}")
 
 
 def _check(loss: str, first: str, a: Tensor, second: str, b: Tensor, reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{loss}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    _check_reduction(loss, reduction)
     if a.shape != b.shape:
         raise ValueError(
             f"{loss}: {first} has shape {a.shape} but {second} has shape {b.shape}; "
@@ -47,8 +53,8 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
     >>> mse_loss(Tensor([1.0, 2.0]), [0.0, 4.0]).item()
     2.5
     """
-    pred = _as_tensor(pred)
-    target = _as_tensor(target, pred)
+    pred = _as_tensor(pred, "mse_loss", "pred")
+    target = _as_tensor(target, "mse_loss", "target", pred)
     _check("mse_loss", "pred", pred, "target", target, reduction)
     diff = pred - target
     return _reduce(diff * diff, reduction)
@@ -96,8 +102,8 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Ten
     >>> binary_cross_entropy(Tensor([0.0]), [1.0]).item()
     100.0
     """
-    prob = _as_tensor(prob)
-    target = _as_tensor(target, prob)
+    prob = _as_tensor(prob, "binary_cross_entropy", "prob")
+    target = _as_tensor(target, "binary_cross_entropy", "target", prob)
     _check("binary_cross_entropy", "prob", prob, "target", target, reduction)
     data = prob.data
     if data.size and not (data.min() >= 0 and data.max() <= 1):
@@ -143,15 +149,18 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = 
     >>> binary_cross_entropy_with_logits(Tensor([-1000.0]), [1.0]).item()
     1000.0
     """
-    logits = _as_tensor(logits)
-    target = _as_tensor(target, logits)
+    logits = _as_tensor(logits, "binary_cross_entropy_with_logits", "logits")
+    target = _as_tensor(target, "binary_cross_entropy_with_logits", "target", logits)
     _check("binary_cross_entropy_with_logits", "logits", logits, "target", target, reduction)
     return _reduce(_logits_cross_entropy_elements(logits, target), reduction)
 
 
 def _class_labels(labels: Any, logits: Tensor) -> np.ndarray:
     """``labels`` as an integer array of shape (batch,), each in [0, classes)."""
-    values = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    try:
+        values = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"cross_entropy: cannot read labels as an array ({error})") from None
     if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
         values = values.astype(np.intp)
     if values.dtype.kind not in "iu":
@@ -215,12 +224,12 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
     >>> cross_entropy(Tensor([[1000.0, -1000.0]]), [1]).item()
     2000.0
     """
-    logits = _as_tensor(logits)
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be 'mean' or 'sum', got {reduction!r}")
-    if logits.ndim != 2:
+    logits = _as_tensor(logits, "cross_entropy", "logits")
+    _check_reduction("cross_entropy", reduction)
+    if logits.ndim != 2 or logits.shape[1] == 0:
         raise ValueError(
-            f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}"
+            f"cross_entropy: logits must have shape (batch, classes) with at least one class, "
+            f"got {logits.shape}"
         )
     classes = _class_labels(labels, logits)
     batch = logits.shape[0]

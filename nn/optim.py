@@ -31,11 +31,13 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Tensor]) -> None:
         name = type(self).__name__
-        if isinstance(params, Tensor):
-            raise TypeError(
-                f"{name}: params must be an iterable of Tensors, e.g. model.parameters()"
-            )
-        self.params: list[Tensor] = list(params)
+        wrong = TypeError(f"{name}: params must be an iterable of Tensors, e.g. model.parameters()")
+        if isinstance(params, (Tensor, str, bytes)):
+            raise wrong
+        try:
+            self.params: list[Tensor] = list(params)
+        except TypeError:
+            raise wrong from None
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
         seen: set[int] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -81,6 +83,8 @@ def test_float32_models_stay_float32():
         (nn.Neuron(3, rng=0), [1.0, 2.0],
          "Neuron(3): expected inputs with 3 features, got shape (2,)"),
         (nn.MLP(2, [3], 1, rng=0), np.ones((4, 3)),
+         "MLP(2→3→1): expected inputs with 2 features, got shape (4, 3)"),
+        (nn.Sequential(nn.Dense(2, 3, rng=0)), np.ones((4, 3)),
          "Dense(2→3): expected inputs with 2 features, got shape (4, 3)"),
     ],
 )
@@ -121,19 +125,42 @@ def test_unknown_activation_lists_the_known_ones():
         nn.Neuron(2, activation=3)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("make, error", [
-    (lambda: nn.Dense(0, 2), ValueError),
-    (lambda: nn.Dense(2.0, 2), TypeError),
-    (lambda: nn.Neuron(True), TypeError),
-    (lambda: nn.Dense(2, 2, dtype=np.int64), TypeError),
-    (lambda: nn.Dense(2, 2, rng="seed"), TypeError),
-    (lambda: nn.MLP(2, [3, 0], 1), ValueError),
-    (lambda: nn.Sequential(nn.ReLU(), "relu"), TypeError),
-    (lambda: nn.Step("x"), TypeError),
+@pytest.mark.parametrize("make, error, name", [
+    (lambda: nn.Dense(0, 2), ValueError, "Dense"),
+    (lambda: nn.Dense(2.0, 2), TypeError, "Dense"),
+    (lambda: nn.Neuron(True), TypeError, "Neuron"),
+    (lambda: nn.Neuron(2, "relu", np.ones(2)), TypeError, "Neuron"),
+    (lambda: nn.Neuron(2, 5), TypeError, "Neuron"),
+    (lambda: nn.Dense(2, 2, dtype=np.int64), TypeError, "Dense"),
+    (lambda: nn.Dense(2, 2, dtype="no such type"), TypeError, "Dense"),
+    (lambda: nn.Dense(2, 2, rng="seed"), TypeError, "Dense"),
+    (lambda: nn.Dense(2, 2, rng=-1), ValueError, "Dense"),
+    (lambda: nn.MLP(2, [3, 0], 1), ValueError, "MLP"),
+    (lambda: nn.MLP(2, None, 1), TypeError, "MLP"),
+    (lambda: nn.MLP(2, "16", 1), TypeError, "MLP"),
+    (lambda: nn.MLP(2, [3], 1, activation="gelu"), ValueError, "MLP"),
+    (lambda: nn.MLP(2, [3], 1, dtype=int), TypeError, "MLP"),
+    (lambda: nn.Sequential(nn.ReLU(), "relu"), TypeError, "Sequential"),
+    (lambda: nn.Step("x"), TypeError, "Step"),
 ])
-def test_bad_constructor_arguments(make, error):
-    with pytest.raises(error):
+def test_bad_constructor_arguments_name_the_class(make, error, name):
+    with pytest.raises(error, match=f"^{name}"):
         make()
+
+
+@pytest.mark.parametrize("x, error", [
+    ("abc", TypeError), (None, TypeError), ([["a", "b", "c"]], TypeError),
+    ([[1.0, 2.0, 3.0], [1.0]], TypeError), (np.ones((1, 3), dtype=complex), TypeError),
+    (np.ones((1, 4)), ValueError),
+])
+def test_junk_inputs_name_the_layer_and_change_nothing(x, error):
+    for layer, name in ((nn.Dense(3, 2, rng=0), "Dense(3→2)"), (nn.MLP(3, [4], 2, rng=0),
+                                                                 "MLP(3→4→2)")):
+        before = [p.numpy() for p in layer.parameters()]
+        with pytest.raises(error, match=f"^{re.escape(name)}: "):
+            layer(x)
+        for old, parameter in zip(before, layer.parameters()):
+            np.testing.assert_array_equal(old, parameter.data)
 
 
 def test_activation_modules():

@@ -182,3 +182,27 @@ def test_float32_losses_stay_float32():
         out = loss(pred, [0, 1])
         assert out.dtype == np.float32
     assert nn.cross_entropy(pred.reshape(1, 2), [1]).dtype == np.float32
+
+
+@pytest.mark.parametrize("loss, args", [
+    (nn.mse_loss, ("abc", [1.0])),
+    (nn.mse_loss, ([1.0], "one")),
+    (nn.binary_cross_entropy, ([0.5], {"a": 1})),
+    (nn.binary_cross_entropy_with_logits, ([[1.0], [2.0, 3.0]], [1.0])),
+    (nn.cross_entropy, ("logits", [1])),
+    (nn.cross_entropy, ([[0.5, 0.1]], [[0], [1, 2]])),
+    (nn.cross_entropy, ([[0.5, 0.1]], ["a"])),
+])
+def test_junk_operands_name_the_loss(loss, args):
+    with pytest.raises(TypeError, match=f"^{loss.__name__}:"):
+        loss(*args)
+
+
+def test_reduction_must_be_a_string():
+    with pytest.raises(ValueError, match="^mse_loss: reduction"):
+        nn.mse_loss([1.0], [1.0], reduction=np.array(["mean", "sum"]))
+
+
+def test_cross_entropy_needs_a_class():
+    with pytest.raises(ValueError, match="at least one class"):
+        nn.cross_entropy(np.zeros((0, 0)), np.zeros(0, dtype=int), reduction="sum")

@@ -160,6 +160,8 @@ def test_training_a_model_end_to_end_lowers_the_loss():
 @pytest.mark.parametrize("make, error, words", [
     (lambda p: nn.SGD([], lr=0.1), ValueError, "empty parameter list"),
     (lambda p: nn.SGD(p, lr=0.1), TypeError, "iterable of Tensors"),
+    (lambda p: nn.SGD(3, lr=0.1), TypeError, "SGD: params must be an iterable of Tensors"),
+    (lambda p: nn.Adam("w"), TypeError, "Adam: params must be an iterable of Tensors"),
     (lambda p: nn.SGD([p, np.ones(2)], lr=0.1), TypeError, "params[1] is a ndarray"),
     (lambda p: nn.SGD([p, p], lr=0.1), ValueError, "params[1] appears more than once"),
     (lambda p: nn.SGD([p], lr=-1.0), ValueError, "lr must be >= 0"),

@@ -13,8 +13,7 @@ collector must keep visiting, which made a long graph of small tensors twice as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,8 +40,7 @@ def next_assignment() -> int:
     return _Recording.assignments
 
 
-@contextmanager
-def no_grad() -> Iterator[None]:
+class no_grad:  # noqa: N801 - used like a function, as in PyTorch
     """Record nothing inside the block: every result is a plain leaf.
 
     >>> import autograd_lite as ag
@@ -52,12 +50,13 @@ def no_grad() -> Iterator[None]:
     >>> y.requires_grad, y.op
     (False, None)
     """
-    previous = _Recording.enabled
-    _Recording.enabled = False
-    try:
-        yield
-    finally:
-        _Recording.enabled = previous
+
+    def __enter__(self) -> None:
+        self.previous = _Recording.enabled
+        _Recording.enabled = False
+
+    def __exit__(self, *exc_info: object) -> None:
+        _Recording.enabled = self.previous
 
 
 def is_grad_enabled() -> bool:
@@ -65,12 +64,12 @@ def is_grad_enabled() -> bool:
     return _Recording.enabled
 
 
-@contextmanager
-def name_scope(label: str) -> Iterator[None]:
+class name_scope:  # noqa: N801 - used like a function
     """Tag every tensor made inside the block with ``label`` (nested scopes stack up).
 
     The tags land in ``Tensor.scope`` (a tuple, outermost first); ``nn`` modules use this so
-    that a drawn graph can group each module's nodes.
+    that a drawn graph can group each module's nodes. (A small class rather than a generator
+    context manager: every module call enters one, so it should cost next to nothing.)
 
     >>> import autograd_lite as ag
     >>> with ag.name_scope("layer"):
@@ -78,12 +77,16 @@ def name_scope(label: str) -> Iterator[None]:
     >>> y.scope
     ('layer',)
     """
-    previous = _Recording.scope
-    _Recording.scope = previous + (label,)
-    try:
-        yield
-    finally:
-        _Recording.scope = previous
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        self.previous = _Recording.scope
+        _Recording.scope = self.previous + (self.label,)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _Recording.scope = self.previous
 
 
 def record(

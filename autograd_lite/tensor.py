@@ -148,8 +148,21 @@ class Tensor:
     @data.setter
     def data(self, value: Any) -> None:
         """Replace the values. Graphs recorded before this no longer match the tensor, so
-        backpropagating through one of them raises an error instead of mixing old and new."""
-        self._data = to_array(value, op="Tensor.data")
+        backpropagating through one of them raises an error instead of mixing old and new.
+
+        The new values are copied, except a float array that is already read-only and owns
+        its memory: nobody can change that one, so it is taken as it is (optimizers lock
+        their freshly computed arrays to save the copy).
+        """
+        if (
+            isinstance(value, np.ndarray)
+            and value.dtype.kind == "f"
+            and not value.flags.writeable
+            and value.base is None
+        ):
+            self._data = value
+        else:
+            self._data = to_array(value, op="Tensor.data")
         self.data_version = engine.next_assignment()
 
     @property

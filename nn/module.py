@@ -95,8 +95,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with name_scope(self.label()):
+        with name_scope(self.scope_label()):
             return self.forward(*args, **kwargs)
+
+    def scope_label(self) -> str:
+        """Where this module lives and what it is, e.g. ``"layers.1: Dense(4→4)"``: the label
+        of its cluster in a drawn graph (so two equal layers still get a cluster each)."""
+        path = self._prefix[:-1]
+        return f"{path}: {self.label()}" if path else self.label()
 
     def label(self) -> str:
         """A short description for graph clusters and messages, e.g. ``"Dense(3→4)"``."""

@@ -17,6 +17,15 @@ import numpy as np
 from autograd_lite import Tensor
 
 
+def _replace(parameter: Tensor, new_data: np.ndarray) -> None:
+    """Give ``parameter`` its updated values. The fresh array is locked first, so the tensor
+    takes it without a copy (see ``Tensor.data``); the assignment also marks graphs recorded
+    with the old values as stale."""
+    new_data = np.asarray(new_data)  # a 0-d update gives a NumPy scalar
+    new_data.flags.writeable = False
+    parameter.data = new_data
+
+
 def _number(value: float, name: str, optimizer: str, upper: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{optimizer}: {name} must be a number, got {value!r}")
@@ -104,7 +113,7 @@ class SGD(Optimizer):
                     velocity += grad
                 grad = velocity
             update = np.multiply(grad, lr, out=self._scratch(index, grad))
-            parameter.data = parameter.data - update
+            _replace(parameter, parameter.data - update)
 
 
 class Adam(Optimizer):
@@ -163,4 +172,4 @@ class Adam(Optimizer):
             denominator += eps
             update = np.divide(mean, denominator, out=work)
             update *= lr / (1 - beta1**t)
-            parameter.data = parameter.data - update
+            _replace(parameter, parameter.data - update)

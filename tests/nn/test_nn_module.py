@@ -113,8 +113,17 @@ def test_subclass_may_assign_before_calling_super_init():
 def test_forward_runs_inside_a_name_scope_per_module():
     model = nn.MLP(2, [3], 1, rng=0)
     out = model(np.ones((4, 2)))
-    assert out.scope == ("MLP(2→3→1)", "Sequential(2)", "Dense(3→1)")
+    assert out.scope == ("MLP(2→3→1)", "layers: Sequential(2)", "layers.1: Dense(3→1)")
     assert nn.Neuron(3, rng=0)(np.ones(3)).scope == ("Neuron(3)",)
+
+
+def test_equal_layers_get_scopes_of_their_own():
+    model = nn.MLP(4, [4], 4, rng=0)  # two Dense(4→4) layers: a cluster each when drawn
+    first, second = model.layers[0], model.layers[1]
+    x = np.ones((1, 4))
+    assert first.label() == second.label() == "Dense(4→4)"
+    assert first(x).scope == ("layers.0: Dense(4→4)",)
+    assert second(x).scope == ("layers.1: Dense(4→4)",)
 
 
 def test_forward_is_required():

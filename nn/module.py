@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -224,7 +225,9 @@ class Module:
             source = text
         try:
             archive = np.load(source, allow_pickle=False)
-        except ValueError as error:
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise ValueError(f"load: {path!r} is not a NumPy .npz archive ({error})") from None
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise ValueError(
@@ -241,6 +244,9 @@ class Module:
                         problems.append(f"entry {name!r} is pickled (refused: it could run code)")
                     else:
                         problems.append(f"entry {name!r} is not a NumPy array ({error})")
+                    entries[name] = None
+                except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+                    problems.append(f"entry {name!r} cannot be read: the file is damaged ({error})")
                     entries[name] = None
         arrays = self._checked_state(entries, problems, "load")
         self._assign(arrays)

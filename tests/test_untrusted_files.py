@@ -13,6 +13,7 @@ import pytest
 
 import nn
 
+
 class Payload:
     """Unpickling this object would create the sentinel file: proof that code ran."""
 

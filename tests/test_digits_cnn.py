@@ -1,0 +1,39 @@
+"""examples/digits_cnn.py: a short run learns the digits and draws its filters."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+from types import ModuleType
+
+import matplotlib.image
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "digits_cnn.py"
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("digits_cnn", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_short_run_learns_the_digits_and_saves_the_filters(tmp_path: Path) -> None:
+    example = load_example()
+    untrained = example.main(
+        epochs=0, out_dir=tmp_path / "untrained", compare_mlp=False, verbose=False
+    )
+    assert untrained["test_accuracy"] < 0.3  # ten classes: chance is about 0.1
+
+    started = time.perf_counter()
+    result = example.main(epochs=6, out_dir=tmp_path, verbose=False)
+    assert time.perf_counter() - started < 20
+    assert result["test_accuracy"] > 0.93
+    assert result["train_accuracy"] > 0.9
+    assert 0 < result["mlp_test_accuracy"] <= 1
+    path = result["filters_path"]
+    assert path == tmp_path / "digits_cnn_filters.png"
+    picture = matplotlib.image.imread(path)
+    assert picture.ndim == 3 and picture.shape[0] > 100 and picture.shape[1] > 100

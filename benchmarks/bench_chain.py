@@ -107,7 +107,7 @@ def chain_case(name: str, length: int, settings: Settings) -> Case:
         unit="op",
         rtol=1e-9,
         atol=0.0,
-        warmup=0 if length >= 100_000 else 1,
+        warmup=0 if length >= 100_000 else 2,
         budget=5.0,
         min_repeats=3,
         max_repeats=30,

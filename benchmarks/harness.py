@@ -75,7 +75,8 @@ class Case:
     ``kind`` is ``"time"`` (median seconds per step, or per one of ``units`` items such as
     operations) or ``"memory"`` (RSS growth and cyclic garbage over ``memory_steps`` steps).
     ``rtol``/``atol`` are the gradient check's tolerances; ``budget`` is roughly how many
-    seconds of timed rounds to spend, within ``min_repeats``..``max_repeats`` rounds.
+    seconds of timed rounds to spend, within ``min_repeats``..``max_repeats`` rounds, as
+    estimated from the last of ``warmup`` untimed calls (the first one pays one-time costs).
     """
 
     name: str
@@ -89,7 +90,7 @@ class Case:
     budget: float = 6.0
     min_repeats: int = 5
     max_repeats: int = 300
-    warmup: int = 1
+    warmup: int = 2
     memory_steps: int = 200
 
 

@@ -20,7 +20,6 @@ import numpy as np
 
 import autograd_lite as ag
 import nn
-from nn.conv import Conv2d, Dropout, Flatten, MaxPool2d
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 
@@ -43,14 +42,14 @@ def load_digits(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 def make_cnn(rng: np.random.Generator) -> nn.Module:
     """8x8 → conv 3x3 (32 maps) → pool 4x4 → conv 3x3 (64) → pool 2x2 → 256 features → 10."""
     return nn.Sequential(
-        Conv2d(1, 32, 3, padding=1, rng=rng, dtype=np.float32),
+        nn.Conv2d(1, 32, 3, padding=1, rng=rng, dtype=np.float32),
         nn.ReLU(),
-        MaxPool2d(2),
-        Conv2d(32, 64, 3, padding=1, rng=rng, dtype=np.float32),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1, rng=rng, dtype=np.float32),
         nn.ReLU(),
-        MaxPool2d(2),
-        Flatten(),
-        Dropout(0.25, rng=rng),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.25, rng=rng),
         nn.Dense(256, 10, rng=rng, dtype=np.float32),
     )
 

@@ -429,3 +429,15 @@ def test_matches_pytorch_when_installed() -> None:
         expected.backward(torch.tensor(grad))
         np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
         np.testing.assert_allclose(x_ours.grad, x_theirs.grad.numpy(), atol=1e-12)
+
+
+def test_max_pool2d_propagates_nan_and_sends_its_gradient_to_the_first_nan() -> None:
+    data = np.arange(16.0).reshape(1, 1, 4, 4)
+    data[0, 0, 0, 3] = data[0, 0, 1, 2] = np.nan
+    x = Tensor(data, requires_grad=True)
+    out = ag.max_pool2d(x, 2)
+    assert np.isnan(out.data[0, 0, 0, 1]) and out.data[0, 0, 1, 1] == 15.0
+    out.backward(np.ones((1, 1, 2, 2)))
+    expected = np.zeros((4, 4))
+    expected[1, 1] = expected[0, 3] = expected[3, 1] = expected[3, 3] = 1.0
+    np.testing.assert_array_equal(x.grad[0, 0], expected)

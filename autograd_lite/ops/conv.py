@@ -222,18 +222,34 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
     if not (x.requires_grad and is_grad_enabled()):
         # Nothing will be recorded, so skip finding which element each window picked.
         return wrap(windows.max(axis=(4, 5)))
-    n, channels, out_h, out_w, kh, kw = windows.shape
-    flat = windows.reshape(n, channels, out_h, out_w, kh * kw)
-    picked = flat.argmax(axis=4)[..., None]  # argmax returns the first maximum
-    out = np.take_along_axis(flat, picked, axis=4)[..., 0]
+    kh, kw = kernel
+    out_h, out_w = windows.shape[2:4]
+    offsets = [(i, j) for i in range(kh) for j in range(kw)]  # row-major: the tie order
+    out = windows[..., 0, 0].copy()
+    for i, j in offsets[1:]:
+        np.maximum(out, windows[..., i, j], out=out)
+    # picked = index of the first offset holding each window's maximum. One pass per kernel
+    # offset over the whole batch: several times faster than argmax over a copied window axis.
+    picked = np.full(out.shape, -1, dtype=np.int32)
+    for index, (i, j) in enumerate(offsets):
+        np.copyto(picked, index, where=(windows[..., i, j] == out) & (picked < 0))
+    if np.any(picked < 0):  # a NaN window equals nothing: pick its first NaN
+        flat = windows.reshape(*out.shape, kh * kw)
+        picked = np.where(picked < 0, np.isnan(flat).argmax(axis=-1), picked).astype(np.int32)
     shape = x.shape
 
     def backward(grad_out: np.ndarray) -> tuple:
-        cols = np.zeros((n, channels, out_h, out_w, kh * kw), dtype=grad_out.dtype)
-        np.put_along_axis(cols, picked, grad_out[..., None], axis=4)
-        return (_col2im(cols.reshape(windows.shape), shape, stride),)
+        grad = np.zeros(shape, dtype=grad_out.dtype)
+        rows = stride[0] * (out_h - 1) + 1
+        columns = stride[1] * (out_w - 1) + 1
+        zero = np.zeros((), dtype=grad_out.dtype)
+        for index, (i, j) in enumerate(offsets):
+            target = grad[:, :, i : i + rows : stride[0], j : j + columns : stride[1]]
+            target += np.where(picked == index, grad_out, zero)
+        return (grad,)
 
-    return record("max_pool2d", out, (x,), backward, attrs={"kernel_size": kernel, "stride": stride})
+    attrs = {"kernel_size": kernel, "stride": stride}
+    return record("max_pool2d", out, (x,), backward, attrs=attrs)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
@@ -256,4 +272,5 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
         cols = np.broadcast_to((grad_out / count)[..., None, None], windows.shape)
         return (_col2im(cols, shape, stride),)
 
-    return record("avg_pool2d", out, (x,), backward, attrs={"kernel_size": kernel, "stride": stride})
+    attrs = {"kernel_size": kernel, "stride": stride}
+    return record("avg_pool2d", out, (x,), backward, attrs=attrs)

@@ -165,29 +165,41 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         out_rows.reshape(out_channels, n, out_h, out_w).transpose(1, 0, 2, 3)
     )
 
-    need_x = x.requires_grad
-    need_bias = bias is not None and bias.requires_grad
-    saved_cols = cols if weight.requires_grad else None  # only dL/dweight needs the im2col matrix
-    weight_shape = weight.shape
-    padded_shape = padded.shape
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        grad_rows = grad_out.transpose(1, 0, 2, 3).reshape(out_channels, n * out_h * out_w)
-        grad_x = grad_weight = grad_bias = None
-        if saved_cols is not None:
-            grad_weight = (grad_rows @ saved_cols.T).reshape(weight_shape)
-        if need_bias:
-            grad_bias = grad_rows.sum(axis=1)
-        if need_x:
-            grad_cols = (kernel_matrix.T @ grad_rows).reshape(channels, kh, kw, n, out_h, out_w)
-            grad_padded = _col2im(grad_cols.transpose(3, 0, 4, 5, 1, 2), padded_shape, stride)
-            ph, pw = padding
-            grad_x = grad_padded[:, :, ph : ph + height, pw : pw + width]
-        return (grad_x, grad_weight) if bias is None else (grad_x, grad_weight, grad_bias)
-
+    cols_if_needed = cols if weight.requires_grad else None  # only dL/dweight needs them
+    needs_bias = bias is not None and bias.requires_grad
+    geometry = (weight.shape, padded.shape, stride, padding)
+    saved = (cols_if_needed, kernel_matrix, geometry, x.requires_grad, needs_bias, bias is not None)
     parents = (x, weight) if bias is None else (x, weight, bias)
     attrs = {"stride": stride, "padding": padding}
-    return record("conv2d", out, parents, backward, attrs=attrs)
+    return record("conv2d", out, parents, conv2d_backward, saved, attrs=attrs)
+
+
+def conv2d_backward(
+    grad_out: np.ndarray,
+    cols: np.ndarray | None,
+    kernel_matrix: np.ndarray,
+    geometry: tuple,
+    needs_x: bool,
+    needs_bias: bool,
+    has_bias: bool,
+) -> tuple:
+    """With G = ``grad_out`` as an (out_channels, positions) matrix: dL/dweight = G @ colsᵀ,
+    dL/dbias = G summed over positions, dL/dx = col2im(Wᵀ @ G) with the padding cut off."""
+    weight_shape, padded_shape, stride, padding = geometry
+    out_channels, channels, kh, kw = weight_shape
+    n, _, out_h, out_w = grad_out.shape
+    grad_rows = grad_out.transpose(1, 0, 2, 3).reshape(out_channels, n * out_h * out_w)
+    grad_x = grad_weight = grad_bias = None
+    if cols is not None:
+        grad_weight = (grad_rows @ cols.T).reshape(weight_shape)
+    if needs_bias:
+        grad_bias = grad_rows.sum(axis=1)
+    if needs_x:
+        grad_cols = (kernel_matrix.T @ grad_rows).reshape(channels, kh, kw, n, out_h, out_w)
+        grad_padded = _col2im(grad_cols.transpose(3, 0, 4, 5, 1, 2), padded_shape, stride)
+        (ph, pw), (height, width) = padding, padded_shape[2:]
+        grad_x = grad_padded[:, :, ph : height - ph, pw : width - pw]
+    return (grad_x, grad_weight, grad_bias) if has_bias else (grad_x, grad_weight)
 
 
 def _pool_setup(
@@ -223,7 +235,6 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
         # Nothing will be recorded, so skip finding which element each window picked.
         return wrap(windows.max(axis=(4, 5)))
     kh, kw = kernel
-    out_h, out_w = windows.shape[2:4]
     offsets = [(i, j) for i in range(kh) for j in range(kw)]  # row-major: the tie order
     out = windows[..., 0, 0].copy()
     for i, j in offsets[1:]:
@@ -236,20 +247,24 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
     if np.any(picked < 0):  # a NaN window equals nothing: pick its first NaN
         flat = windows.reshape(*out.shape, kh * kw)
         picked = np.where(picked < 0, np.isnan(flat).argmax(axis=-1), picked).astype(np.int32)
-    shape = x.shape
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        grad = np.zeros(shape, dtype=grad_out.dtype)
-        rows = stride[0] * (out_h - 1) + 1
-        columns = stride[1] * (out_w - 1) + 1
-        zero = np.zeros((), dtype=grad_out.dtype)
-        for index, (i, j) in enumerate(offsets):
-            target = grad[:, :, i : i + rows : stride[0], j : j + columns : stride[1]]
-            target += np.where(picked == index, grad_out, zero)
-        return (grad,)
-
     attrs = {"kernel_size": kernel, "stride": stride}
-    return record("max_pool2d", out, (x,), backward, attrs=attrs)
+    saved = (picked, x.shape, kernel, stride)
+    return record("max_pool2d", out, (x,), max_pool2d_backward, saved, attrs=attrs)
+
+
+def max_pool2d_backward(
+    grad_out: np.ndarray, picked: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair
+) -> tuple:
+    """dL/dx: each window's gradient added onto the element it picked (one pass per offset)."""
+    grad = np.zeros(shape, dtype=grad_out.dtype)
+    rows = stride[0] * (picked.shape[2] - 1) + 1
+    columns = stride[1] * (picked.shape[3] - 1) + 1
+    zero = np.zeros((), dtype=grad_out.dtype)
+    for index in range(kernel[0] * kernel[1]):
+        i, j = divmod(index, kernel[1])
+        target = grad[:, :, i : i + rows : stride[0], j : j + columns : stride[1]]
+        target += np.where(picked == index, grad_out, zero)
+    return (grad,)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
@@ -265,12 +280,15 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
     """
     x, kernel, stride, windows = _pool_setup("avg_pool2d", x, kernel_size, stride)
     out = windows.mean(axis=(4, 5))
-    shape = x.shape
-    count = kernel[0] * kernel[1]
-
-    def backward(grad_out: np.ndarray) -> tuple:
-        cols = np.broadcast_to((grad_out / count)[..., None, None], windows.shape)
-        return (_col2im(cols, shape, stride),)
-
     attrs = {"kernel_size": kernel, "stride": stride}
-    return record("avg_pool2d", out, (x,), backward, attrs=attrs)
+    saved = (x.shape, windows.shape, stride)
+    return record("avg_pool2d", out, (x,), avg_pool2d_backward, saved, attrs=attrs)
+
+
+def avg_pool2d_backward(
+    grad_out: np.ndarray, shape: tuple[int, ...], window_shape: tuple[int, ...], stride: Pair
+) -> tuple:
+    """dL/dx: each window's gradient shared equally among its kh * kw elements."""
+    count = window_shape[4] * window_shape[5]
+    cols = np.broadcast_to((grad_out / count)[..., None, None], window_shape)
+    return (_col2im(cols, shape, stride),)

@@ -21,7 +21,7 @@ import numpy as np
 
 import autograd_lite as ag
 from autograd_lite import Tensor
-from nn.layers import _count, _float_dtype, as_generator
+from nn.layers import _bias_flag, _count, _float_dtype, as_generator
 from nn.module import Module
 
 IntOrPair = int | tuple[int, int]
@@ -40,8 +40,19 @@ def _pair(value: Any, name: str, layer: str, smallest: int) -> tuple[int, int]:
     return int(items[0]), int(items[1])
 
 
-def _image_shape(x: Any) -> tuple[int, ...]:
-    return x.shape if isinstance(x, (Tensor, np.ndarray)) else np.shape(x)
+def _numeric_input(layer: Module, x: Any) -> Tensor | np.ndarray:
+    """``x`` as it is if a Tensor, else as a numeric NumPy array; errors name ``layer``."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{layer.label()}: cannot read the input as numbers ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{layer.label()}: expected numbers as input, got an array of dtype {array.dtype}"
+        )
+    return array
 
 
 class Conv2d(Module):
@@ -76,27 +87,35 @@ class Conv2d(Module):
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", smallest=1)
         self.stride = _pair(stride, "stride", "Conv2d", smallest=1)
         self.padding = _pair(padding, "padding", "Conv2d", smallest=0)
+        has_bias = _bias_flag(bias, "Conv2d")
         kind = _float_dtype(dtype, "Conv2d")
-        generator = as_generator(rng)
+        generator = as_generator(rng, "Conv2d")
         fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
         limit = 1 / np.sqrt(fan_in)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        self.weights = Tensor(
-            generator.uniform(-limit, limit, shape).astype(kind), requires_grad=True
-        )
+        try:
+            weights = generator.uniform(-limit, limit, shape).astype(kind)
+        except (ValueError, MemoryError):
+            raise ValueError(
+                f"Conv2d: weights of shape {shape} are too large to allocate"
+            ) from None
+        self.weights = Tensor(weights, requires_grad=True)
         self.bias: Tensor | None = None
-        if bias:
+        if has_bias:
             values = generator.uniform(-limit, limit, (self.out_channels,)).astype(kind)
             self.bias = Tensor(values, requires_grad=True)
 
     def forward(self, x: Any) -> Tensor:
-        shape = _image_shape(x)
-        if len(shape) != 4 or shape[1] != self.in_channels:
+        x = _numeric_input(self, x)
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"{self.label()}: expected input of shape (batch, {self.in_channels}, height, "
-                f"width), got shape {shape}"
+                f"width), got shape {x.shape}"
             )
-        return ag.conv2d(x, self.weights, self.bias, self.stride, self.padding)
+        try:
+            return ag.conv2d(x, self.weights, self.bias, self.stride, self.padding)
+        except (TypeError, ValueError) as error:  # e.g. an image smaller than the kernel
+            raise type(error)(f"{self.label()}: {error}") from None
 
     def label(self) -> str:
         kh, kw = self.kernel_size
@@ -122,6 +141,13 @@ class _Pool2d(Module):
             self.kernel_size if stride is None else _pair(stride, "stride", name, smallest=1)
         )
 
+    def _pool(self, op: Any, x: Any) -> Tensor:
+        x = _numeric_input(self, x)
+        try:
+            return op(x, self.kernel_size, self.stride)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{self.label()}: {error}") from None
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
 
@@ -136,7 +162,7 @@ class MaxPool2d(_Pool2d):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return ag.max_pool2d(x, self.kernel_size, self.stride)
+        return self._pool(ag.max_pool2d, x)
 
 
 class AvgPool2d(_Pool2d):
@@ -148,7 +174,7 @@ class AvgPool2d(_Pool2d):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return ag.avg_pool2d(x, self.kernel_size, self.stride)
+        return self._pool(ag.avg_pool2d, x)
 
 
 class Flatten(Module):
@@ -159,9 +185,9 @@ class Flatten(Module):
     """
 
     def forward(self, x: Any) -> Tensor:
-        shape = _image_shape(x)
-        if len(shape) < 2:
-            raise ValueError(f"Flatten: input needs a batch axis and more, got shape {shape}")
+        x = _numeric_input(self, x)
+        if x.ndim < 2:
+            raise ValueError(f"Flatten: input needs a batch axis and more, got shape {x.shape}")
         return ag.flatten(x, 1)
 
 
@@ -187,9 +213,10 @@ class Dropout(Module):
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = float(p)
-        self._rng = as_generator(rng)
+        self._rng = as_generator(rng, "Dropout")
 
     def forward(self, x: Any) -> Tensor:
+        x = _numeric_input(self, x)
         x = x if isinstance(x, Tensor) else Tensor(x)
         if not self.training or self.p == 0:
             return x

@@ -223,3 +223,19 @@ def test_a_small_cnn_learns_to_tell_two_patterns_apart() -> None:
         optimizer.step()
     model.eval()
     assert np.mean(model(images).data.argmax(axis=1) == labels) == 1.0
+
+
+def test_forward_errors_name_the_layer() -> None:
+    conv = Conv2d(1, 2, 3, rng=0)
+    with pytest.raises(ValueError, match=r"Conv2d\(1→2, 3x3\): conv2d: kernel 3x3 is larger"):
+        conv(np.zeros((1, 1, 2, 2)))
+    with pytest.raises(TypeError, match=r"Conv2d\(1→2, 3x3\): expected numbers"):
+        conv([["a"]])
+    with pytest.raises(ValueError, match=r"MaxPool2d: max_pool2d: input must be 4-D"):
+        MaxPool2d(2)(np.zeros((3, 4, 4)))
+    with pytest.raises(ValueError, match=r"AvgPool2d: avg_pool2d: kernel 5x5 is larger"):
+        AvgPool2d(5)(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(TypeError, match=r"Dropout: expected numbers"):
+        Dropout()("text")
+    with pytest.raises(TypeError, match=r"Conv2d: bias must be True or False"):
+        Conv2d(1, 2, 3, bias="yes")  # type: ignore[arg-type]

@@ -176,3 +176,20 @@ def test_requires_grad_switched_on_after_forward_is_not_an_error() -> None:
     loss.backward()
     np.testing.assert_array_equal(w.grad, [1.0, 2.0])
     assert x.grad is None
+
+
+def test_backward_restores_the_garbage_collector() -> None:
+    x = ag.Tensor(1.0, requires_grad=True)
+    gc.enable()
+    (x * 2).backward()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        (x * 2).backward()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    zero = ag.Tensor(0.0, requires_grad=True)
+    with ag.detect_anomaly(), pytest.raises(ag.AnomalyError):
+        ag.sqrt(zero).backward()  # raises inside the pass: infinite gradient at 0
+    assert gc.isenabled()

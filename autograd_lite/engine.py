@@ -131,6 +131,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
            [3.]])
     """
     extra = grad.ndim - len(shape)
+    if extra and grad.shape[extra:] == shape:  # only leading axes were added: a bias, a batch
+        return np.add.reduce(grad, axis=0) if extra == 1 else grad.sum(axis=tuple(range(extra)))
     axes = tuple(range(extra)) + tuple(
         extra + axis
         for axis, length in enumerate(shape)
@@ -210,12 +212,10 @@ def _backward_pass(root: Tensor, root_grad: np.ndarray, observer: Observer | Non
             continue
         if type(grad_out) is not ndarray:
             grad_out = np.asarray(grad_out)  # NumPy's 0-d arithmetic gives scalars
+        node.grad = grad_out if node.grad is None else _accumulate(node.grad, grad_out)
         rule = node.backward_rule
         if rule is None:
-            # A leaf owns its gradient array, so users may edit it in place safely.
-            node.grad = grad_out.copy() if node.grad is None else _accumulate(node.grad, grad_out)
             continue
-        node.grad = grad_out if node.grad is None else _accumulate(node.grad, grad_out)
         parent_grads = rule(grad_out, *node.saved)
         if check_gradients:
             check_backward(node, parent_grads)
@@ -232,6 +232,13 @@ def _backward_pass(root: Tensor, root_grad: np.ndarray, observer: Observer | Non
                 and parent_grad.dtype != parent_data.dtype
             ):
                 parent_grad = parent_grad.astype(parent_data.dtype)
+            elif parent.backward_rule is None and (
+                parent_grad is grad_out or parent_grad.base is not None
+            ):
+                # A leaf keeps its gradient and users may edit it in place, so it gets an
+                # array of its own rather than one shared with the graph. (A rule returns a
+                # fresh array, or grad_out itself or a view of it, for each input.)
+                parent_grad = parent_grad.copy()
             earlier = pending.get(parent)
             pending[parent] = parent_grad if earlier is None else earlier + parent_grad
 

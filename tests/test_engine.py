@@ -193,3 +193,21 @@ def test_backward_restores_the_garbage_collector() -> None:
     with ag.detect_anomaly(), pytest.raises(ag.AnomalyError):
         ag.sqrt(zero).backward()  # raises inside the pass: infinite gradient at 0
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda a, b: (a + b).sum(), lambda a, b: (a.reshape(3, 1) + b).sum(),
+     lambda a, b: (a.sum() + b.sum()), lambda a, b: (a.T * b).sum(), lambda a, b: (a - b).sum()],
+)
+def test_every_leaf_gradient_is_its_own_writable_array(make) -> None:
+    a = ag.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = ag.Tensor([4.0, 5.0, 6.0], requires_grad=True)
+    out = make(a, b)
+    out.backward()
+    for leaf in (a, b):
+        assert leaf.grad.flags.writeable and leaf.grad.flags.owndata
+    assert not np.shares_memory(a.grad, b.grad)
+    before = b.grad.copy()
+    a.grad *= 10.0  # gradient clipping in place touches only a
+    np.testing.assert_array_equal(b.grad, before)

@@ -81,13 +81,14 @@ class name_scope:  # noqa: N801 - used like a function
 
     def __init__(self, label: str) -> None:
         self.label = label
+        self.outer: list[tuple[str, ...]] = []  # a stack, so one scope object may be re-entered
 
     def __enter__(self) -> None:
-        self.previous = _Recording.scope
-        _Recording.scope = self.previous + (self.label,)
+        self.outer.append(_Recording.scope)
+        _Recording.scope = _Recording.scope + (self.label,)
 
     def __exit__(self, *exc_info: object) -> None:
-        _Recording.scope = self.previous
+        _Recording.scope = self.outer.pop()
 
 
 def record(

@@ -85,6 +85,7 @@ class Module:
     def _set_prefix(self, prefix: str) -> None:
         """Rename every parameter below this module: it now lives at ``prefix`` in its parent."""
         self.__dict__["_prefix"] = prefix
+        self.__dict__["_scope"] = None  # its label names the new place; made again when called
         for name, parameter in self._parameters.items():
             parameter.name = prefix + name
         for name, child in self._modules.items():
@@ -96,7 +97,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with name_scope(self.scope_label()):
+        scope = self.__dict__.get("_scope")
+        if scope is None:
+            scope = self.__dict__["_scope"] = name_scope(self.scope_label())
+        with scope:
             return self.forward(*args, **kwargs)
 
     def scope_label(self) -> str:

@@ -211,3 +211,13 @@ def test_every_leaf_gradient_is_its_own_writable_array(make) -> None:
     before = b.grad.copy()
     a.grad *= 10.0  # gradient clipping in place touches only a
     np.testing.assert_array_equal(b.grad, before)
+
+
+def test_one_name_scope_object_can_be_reentered() -> None:
+    scope = ag.name_scope("block")
+    with scope:
+        with scope:
+            inner = ag.Tensor(1.0, requires_grad=True) * 2
+        outer = ag.Tensor(1.0, requires_grad=True) * 2
+    assert inner.scope == ("block", "block") and outer.scope == ("block",)
+    assert (ag.Tensor(1.0, requires_grad=True) * 2).scope == ()

@@ -50,7 +50,7 @@ class OpCase:
     ours: Callable[..., Any]
     reference: Callable[..., Any]
     arity: int = 1
-    shapes: str = "any"  # any | broadcast | matmul | dot | list | nonempty
+    shapes: str = "any"  # any | nonempty | broadcast | matmul | dot | list | same | conv | image
     domain: tuple[Callable[[np.ndarray], np.ndarray], ...] = (real,)
     differentiable: bool = True
     constant_operands: tuple[int, ...] = ()  # operands no gradient flows to (a condition)
@@ -70,6 +70,50 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+# --- references written the slow, obvious way ----------------------------------------------------
+def as_pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def reference_conv2d(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Any, padding: Any
+) -> np.ndarray:
+    sh, sw = as_pair(stride)
+    ph, pw = as_pair(padding)
+    n, channels, height, width = x.shape
+    out_channels, _, kh, kw = weight.shape
+    padded = np.zeros((n, channels, height + 2 * ph, width + 2 * pw))
+    padded[:, :, ph : ph + height, pw : pw + width] = x
+    out_h = (height + 2 * ph - kh) // sh + 1
+    out_w = (width + 2 * pw - kw) // sw + 1
+    out = np.zeros((n, out_channels, out_h, out_w))
+    for b in range(n):
+        for o in range(out_channels):
+            for r in range(out_h):
+                for q in range(out_w):
+                    total = 0.0 if bias is None else bias[o]
+                    for c in range(channels):
+                        for i in range(kh):
+                            for j in range(kw):
+                                total += weight[o, c, i, j] * padded[b, c, r * sh + i, q * sw + j]
+                    out[b, o, r, q] = total
+    return out
+
+
+def reference_pool(x: np.ndarray, kernel: Any, stride: Any, reduce: Any) -> np.ndarray:
+    kh, kw = as_pair(kernel)
+    sh, sw = as_pair(kernel if stride is None else stride)
+    n, channels, height, width = x.shape
+    out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
+    out = np.zeros((n, channels, out_h, out_w))
+    for b in range(n):
+        for c in range(channels):
+            for r in range(out_h):
+                for q in range(out_w):
+                    out[b, c, r, q] = reduce(x[b, c, r * sh : r * sh + kh, q * sw : q * sw + kw])
+    return out
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -230,6 +274,12 @@ def required_shapes(case: OpCase) -> list[tuple[tuple[int, ...], ...]]:
         return [((3,), (2,)), ((1, 3), (2, 3))]
     if case.shapes == "same":
         return [((3,), (3,)), ((), ()), ((1, 3), (1, 3))]
+    if case.shapes == "conv":
+        return [((1, 1, 4, 4), (1, 1, 3, 3)), ((2, 3, 5, 4), (2, 3, 2, 3))]
+    if case.shapes == "conv_bias":
+        return [((1, 1, 4, 4), (1, 1, 3, 3), (1,)), ((2, 2, 5, 5), (3, 2, 3, 3), (3,))]
+    if case.shapes == "image":
+        return [((1, 1, 4, 4),), ((2, 3, 5, 6),)]
     raise ValueError(case.shapes)
 
 
@@ -266,4 +316,13 @@ def drawn_shapes(draw: Any, case: OpCase) -> tuple[tuple[int, ...], ...]:
     if case.shapes == "same":
         shape = draw(array_shapes(min_dims=0, max_dims=3, max_side=4))
         return shape, shape
+    if case.shapes in ("conv", "conv_bias", "image"):
+        batch, channels = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+        height, width = draw(st.integers(3, 6)), draw(st.integers(3, 6))
+        image = (batch, channels, height, width)
+        if case.shapes == "image":
+            return (image,)
+        out_channels = draw(st.integers(1, 3))
+        kernel = (out_channels, channels, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        return (image, kernel) if case.shapes == "conv" else (image, kernel, (out_channels,))
     raise ValueError(case.shapes)

@@ -7,55 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from catalog import as_pair, reference_conv2d, reference_pool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_lite as ag
 from autograd_lite import Tensor, gradcheck
-
-
-# --- references written the slow, obvious way ----------------------------------------------------
-def _as_pair(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-
-def reference_conv2d(
-    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Any, padding: Any
-) -> np.ndarray:
-    sh, sw = _as_pair(stride)
-    ph, pw = _as_pair(padding)
-    n, channels, height, width = x.shape
-    out_channels, _, kh, kw = weight.shape
-    padded = np.zeros((n, channels, height + 2 * ph, width + 2 * pw))
-    padded[:, :, ph : ph + height, pw : pw + width] = x
-    out_h = (height + 2 * ph - kh) // sh + 1
-    out_w = (width + 2 * pw - kw) // sw + 1
-    out = np.zeros((n, out_channels, out_h, out_w))
-    for b in range(n):
-        for o in range(out_channels):
-            for r in range(out_h):
-                for q in range(out_w):
-                    total = 0.0 if bias is None else bias[o]
-                    for c in range(channels):
-                        for i in range(kh):
-                            for j in range(kw):
-                                total += weight[o, c, i, j] * padded[b, c, r * sh + i, q * sw + j]
-                    out[b, o, r, q] = total
-    return out
-
-
-def reference_pool(x: np.ndarray, kernel: Any, stride: Any, reduce: Any) -> np.ndarray:
-    kh, kw = _as_pair(kernel)
-    sh, sw = _as_pair(kernel if stride is None else stride)
-    n, channels, height, width = x.shape
-    out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
-    out = np.zeros((n, channels, out_h, out_w))
-    for b in range(n):
-        for c in range(channels):
-            for r in range(out_h):
-                for q in range(out_w):
-                    out[b, c, r, q] = reduce(x[b, c, r * sh : r * sh + kh, q * sw : q * sw + kw])
-    return out
 
 
 # --- random cases ------------------------------------------------------------------------------
@@ -70,7 +27,7 @@ def conv_cases(draw: st.DrawFn) -> dict[str, Any]:
     kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     stride = draw(int_or_pair(1, 2))
     padding = draw(int_or_pair(0, 1))
-    ph, pw = _as_pair(padding)
+    ph, pw = as_pair(padding)
     height = draw(st.integers(max(1, kh - 2 * ph), 6))
     width = draw(st.integers(max(1, kw - 2 * pw), 6))
     n, channels, out_channels = (
@@ -94,7 +51,7 @@ def pool_cases(draw: st.DrawFn) -> dict[str, Any]:
     """Small pooling problems with distinct values (so every window has a clear maximum)."""
     kernel = draw(int_or_pair(1, 3))
     stride = draw(st.one_of(st.none(), int_or_pair(1, 3)))
-    kh, kw = _as_pair(kernel)
+    kh, kw = as_pair(kernel)
     n, channels = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     height, width = draw(st.integers(kh, 7)), draw(st.integers(kw, 7))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))

@@ -13,6 +13,7 @@ collector must keep visiting, which made a long graph of small tensors twice as 
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,8 @@ def next_assignment() -> int:
 
 
 class no_grad:  # noqa: N801 - used like a function, as in PyTorch
-    """Record nothing inside the block: every result is a plain leaf.
+    """Record nothing inside the block (or the decorated function): every result is a plain
+    leaf.
 
     >>> import autograd_lite as ag
     >>> x = ag.Tensor(2.0, requires_grad=True)
@@ -50,14 +52,30 @@ class no_grad:  # noqa: N801 - used like a function, as in PyTorch
     ...     y = x * 3
     >>> y.requires_grad, y.op
     (False, None)
+    >>> @ag.no_grad()
+    ... def predict(t):
+    ...     return t * 3
+    >>> predict(x).requires_grad
+    False
     """
 
+    def __init__(self) -> None:
+        self.outer: list[bool] = []  # a stack, so one object may be re-entered
+
     def __enter__(self) -> None:
-        self.previous = _Recording.enabled
+        self.outer.append(_Recording.enabled)
         _Recording.enabled = False
 
     def __exit__(self, *exc_info: object) -> None:
-        _Recording.enabled = self.previous
+        _Recording.enabled = self.outer.pop()
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def without_recording(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return function(*args, **kwargs)
+
+        return without_recording
 
 
 def is_grad_enabled() -> bool:

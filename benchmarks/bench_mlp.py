@@ -1,6 +1,6 @@
 """One MLP training step: zero_grad, forward, cross-entropy, backward, SGD update.
 
-Two sizes from the issue: 784-256-128-10 with ReLU at batch 128 in float32 (big matrices: the
+Two sizes from the targets: 784-256-128-10 with ReLU at batch 128 in float32 (big matrices: the
 framework should vanish behind BLAS) and 64-32-10 at batch 32 in float64 (small matrices: the
 framework's per-operation cost shows). Every contender starts from the same weights.
 """

@@ -75,9 +75,9 @@ def test_results_file_states_the_run(quick_run: tuple[int, str, str]) -> None:
                 "OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE", "peers not installed"):
         assert f"- **{key}**:" in written, key
     assert "python -m benchmarks.run --quick" in written
-    assert "## Targets (issue 6)" in written
+    assert "## Targets" in written
     assert report.CHANGES_HEADING in written
-    targets = written.split("## Targets (issue 6)", 1)[1].split("##", 1)[0]
+    targets = written.split("## Targets", 1)[1].split("##", 1)[0]
     for target in report.TARGETS:
         assert target.goal in targets, target.goal
 
@@ -151,6 +151,8 @@ def test_targets_are_judged_from_the_figures() -> None:
         _figure("moons_nn", "micrograd", 0.2),
         _figure("moons_scalar", "autograd_lite", 1.0, nodes=1000),
         _figure("moons_scalar", "micrograd", 1.0, nodes=250),
+        _figure("cnn_step", "autograd_lite", 3e-2, ratio=0.9),
+        _figure("cnn_step", "torch", 1.5e-2, ratio=0.45),
     ]
     verdicts = {v.goal.split(" ≤")[0].split(" ≥")[0]: v for v in report.evaluate_targets(figures)}
     assert verdicts["big MLP step (784-256-128-10, float32) vs NumPy"].met is True
@@ -163,6 +165,9 @@ def test_targets_are_judged_from_the_figures() -> None:
     per_node = verdicts["micrograd demo as 0-d Tensors: time per node vs micrograd"]
     assert per_node.measured == "0.25×" and per_node.met is True
     assert verdicts["cyclic garbage per training step"].met is None  # not measured
+    cnn = verdicts["CNN training step (2 convs, 64×1×28×28): time vs PyTorch"]
+    assert cnn.measured == "2.00×" and cnn.met is False and cnn.gap == "1.33× too high"
+    assert verdicts["conv2d fwd+bwd (64×1×28×28, 16 filters 3×3): time vs PyTorch"].met is None
 
 
 def test_results_file_keeps_the_hand_kept_section(tmp_path: Path) -> None:

@@ -239,6 +239,35 @@ CATALOG: list[OpCase] = [
     OpCase(
         "stack", lambda *xs: ag.stack(xs, axis=-1), lambda *xs: np.stack(xs, axis=-1), 2, "same"
     ),
+    # convolution and pooling, NCHW
+    OpCase("conv2d", ag.conv2d, lambda x, w: reference_conv2d(x, w, None, 1, 0), 2, "conv"),
+    OpCase(
+        "conv2d_bias_stride2_pad1",
+        lambda x, w, b: ag.conv2d(x, w, b, stride=2, padding=1),
+        lambda x, w, b: reference_conv2d(x, w, b, 2, 1),
+        3,
+        "conv_bias",
+    ),
+    OpCase(
+        "max_pool2d",
+        lambda x: ag.max_pool2d(x, 2),
+        lambda x: reference_pool(x, 2, None, np.max),
+        shapes="image",
+        domain=(distinct,),
+    ),
+    OpCase(
+        "max_pool2d_overlapping",
+        lambda x: ag.max_pool2d(x, (2, 3), stride=1),
+        lambda x: reference_pool(x, (2, 3), 1, np.max),
+        shapes="image",
+        domain=(distinct,),
+    ),
+    OpCase(
+        "avg_pool2d",
+        lambda x: ag.avg_pool2d(x, 2),
+        lambda x: reference_pool(x, 2, None, np.mean),
+        shapes="image",
+    ),
 ]
 
 SIDE = st.integers(1, 4)

@@ -21,8 +21,9 @@ import numpy as np
 
 import autograd_lite as ag
 from autograd_lite import Tensor
-from nn.layers import _bias_flag, _count, _float_dtype, as_generator
+from nn.layers import fan_in_uniform
 from nn.module import Module
+from nn.validation import as_generator, bias_flag, float_dtype, numeric_input, positive_int
 
 IntOrPair = int | tuple[int, int]
 
@@ -38,21 +39,6 @@ def _pair(value: Any, name: str, layer: str, smallest: int) -> tuple[int, int]:
         bound = "positive" if smallest == 1 else "non-negative"
         raise ValueError(f"{layer}: {name} must be {bound}, got {value!r}")
     return int(items[0]), int(items[1])
-
-
-def _numeric_input(layer: Module, x: Any) -> Tensor | np.ndarray:
-    """``x`` as it is if a Tensor, else as a numeric NumPy array; errors name ``layer``."""
-    if isinstance(x, Tensor):
-        return x
-    try:
-        array = np.asarray(x)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{layer.label()}: cannot read the input as numbers ({error})") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{layer.label()}: expected numbers as input, got an array of dtype {array.dtype}"
-        )
-    return array
 
 
 class Conv2d(Module):
@@ -82,31 +68,25 @@ class Conv2d(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.in_channels = _count(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _count(out_channels, "out_channels", "Conv2d")
+        self.in_channels = positive_int(in_channels, "in_channels", "Conv2d")
+        self.out_channels = positive_int(out_channels, "out_channels", "Conv2d")
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", smallest=1)
         self.stride = _pair(stride, "stride", "Conv2d", smallest=1)
         self.padding = _pair(padding, "padding", "Conv2d", smallest=0)
-        has_bias = _bias_flag(bias, "Conv2d")
-        kind = _float_dtype(dtype, "Conv2d")
+        has_bias = bias_flag(bias, "Conv2d")
+        kind = float_dtype(dtype, "Conv2d")
         generator = as_generator(rng, "Conv2d")
         fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-        limit = 1 / np.sqrt(fan_in)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        try:
-            weights = generator.uniform(-limit, limit, shape).astype(kind)
-        except (ValueError, MemoryError):
-            raise ValueError(
-                f"Conv2d: weights of shape {shape} are too large to allocate"
-            ) from None
-        self.weights = Tensor(weights, requires_grad=True)
-        self.bias: Tensor | None = None
-        if has_bias:
-            values = generator.uniform(-limit, limit, (self.out_channels,)).astype(kind)
-            self.bias = Tensor(values, requires_grad=True)
+        self.weights = fan_in_uniform(generator, fan_in, shape, kind, "Conv2d")
+        self.bias = (
+            fan_in_uniform(generator, fan_in, (self.out_channels,), kind, "Conv2d")
+            if has_bias
+            else None
+        )
 
     def forward(self, x: Any) -> Tensor:
-        x = _numeric_input(self, x)
+        x = numeric_input(self, x)
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"{self.label()}: expected input of shape (batch, {self.in_channels}, height, "
@@ -142,7 +122,7 @@ class _Pool2d(Module):
         )
 
     def _pool(self, op: Any, x: Any) -> Tensor:
-        x = _numeric_input(self, x)
+        x = numeric_input(self, x)
         try:
             return op(x, self.kernel_size, self.stride)
         except (TypeError, ValueError) as error:
@@ -185,7 +165,7 @@ class Flatten(Module):
     """
 
     def forward(self, x: Any) -> Tensor:
-        x = _numeric_input(self, x)
+        x = numeric_input(self, x)
         if x.ndim < 2:
             raise ValueError(f"Flatten: input needs a batch axis and more, got shape {x.shape}")
         return ag.flatten(x, 1)
@@ -216,7 +196,7 @@ class Dropout(Module):
         self._rng = as_generator(rng, "Dropout")
 
     def forward(self, x: Any) -> Tensor:
-        x = _numeric_input(self, x)
+        x = numeric_input(self, x)
         x = x if isinstance(x, Tensor) else Tensor(x)
         if not self.training or self.p == 0:
             return x

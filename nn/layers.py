@@ -18,55 +18,26 @@ import numpy as np
 from autograd_lite import Tensor
 from nn.activations import Activation, activation_name, get_activation
 from nn.module import Module
+from nn.validation import as_generator, bias_flag, float_dtype, numeric_input, positive_int
 
 
-def as_generator(
-    rng: int | np.random.Generator | None, owner: str | None = None
-) -> np.random.Generator:
-    """``rng`` as a Generator: a seed makes a new one, a Generator is used as it is.
-
-    Errors start with ``owner`` (the layer being built) when it is given.
-    """
-    if isinstance(rng, np.random.Generator):
-        return rng
-    where = f"{owner}: " if owner else ""
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        if rng is not None and rng < 0:
-            raise ValueError(f"{where}an rng seed must be non-negative, got {rng}")
-        return np.random.default_rng(rng)
-    raise TypeError(
-        f"{where}rng must be an int seed, a numpy.random.Generator or None, got {rng!r}"
-    )
-
-
-def _count(value: Any, what: str, layer: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{layer}: {what} must be a positive int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{layer}: {what} must be a positive int, got {value}")
-    return int(value)
-
-
-def _float_dtype(dtype: Any, layer: str) -> np.dtype:
-    try:
-        kind = np.dtype(dtype)
-    except (TypeError, ValueError):
-        raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype!r}") from None
-    if kind.kind != "f":
-        raise TypeError(f"{layer}: dtype must be a float dtype such as float64, got {kind}")
-    return kind
-
-
-def _uniform(
-    rng: np.random.Generator, limit: float, shape: tuple[int, ...], dtype: np.dtype
+def fan_in_uniform(
+    generator: np.random.Generator,
+    fan_in: int,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    owner: str,
 ) -> Tensor:
-    return Tensor(rng.uniform(-limit, limit, shape).astype(dtype), requires_grad=True)
+    """A parameter of ``shape`` drawn uniform in [-1/√fan_in, 1/√fan_in] (PyTorch's default).
 
-
-def _bias_flag(bias: Any, layer: str) -> bool:
-    if not isinstance(bias, (bool, np.bool_)):
-        raise TypeError(f"{layer}: bias must be True or False, got {bias!r}")
-    return bool(bias)
+    ``fan_in`` is how many inputs each output sums; errors start with ``owner``.
+    """
+    limit = 1 / np.sqrt(fan_in)
+    try:
+        values = generator.uniform(-limit, limit, shape).astype(dtype)
+    except (ValueError, MemoryError):
+        raise ValueError(f"{owner}: weights of shape {shape} are too large to allocate") from None
+    return Tensor(values, requires_grad=True)
 
 
 def check_input(layer: Module, x: Any, n_inputs: int) -> Any:
@@ -75,28 +46,56 @@ def check_input(layer: Module, x: Any, n_inputs: int) -> Any:
 
     A Tensor or a numeric NumPy array comes back as it is; anything else as a NumPy array.
     """
-    if isinstance(x, Tensor):
-        shape = x.shape
-    else:
-        try:
-            x = np.asarray(x)
-        except (TypeError, ValueError) as error:
-            raise TypeError(
-                f"{layer.label()}: cannot read the input as numbers ({error})"
-            ) from None
-        if x.dtype.kind not in "biuf":
-            raise TypeError(
-                f"{layer.label()}: expected numbers as input, got an array of dtype {x.dtype}"
-            )
-        shape = x.shape
-    if not shape or shape[-1] != n_inputs:
+    x = numeric_input(layer, x)
+    if not x.shape or x.shape[-1] != n_inputs:
         raise ValueError(
-            f"{layer.label()}: expected inputs with {n_inputs} features, got shape {shape}"
+            f"{layer.label()}: expected inputs with {n_inputs} features, got shape {x.shape}"
         )
     return x
 
 
-class Neuron(Module):
+class _WeightedSum(Module):
+    """What Neuron and Dense share: out = activation(x @ weights + bias), fan-in init."""
+
+    n_inputs: int
+
+    def _build(
+        self,
+        weights_shape: tuple[int, ...],
+        activation: str | Activation | None,
+        bias: Any,
+        rng: int | np.random.Generator | None,
+        dtype: Any,
+        label: str,
+    ) -> None:
+        """Check the remaining arguments, then draw ``weights`` of ``weights_shape`` and
+        ``bias`` of ``weights_shape[1:]`` (one per output)."""
+        owner = type(self).__name__
+        kind = float_dtype(dtype, owner)
+        self.activation = get_activation(activation, owner)
+        self._activation_name = activation_name(activation)
+        has_bias = bias_flag(bias, owner)
+        generator = as_generator(rng, owner)
+        self.weights = fan_in_uniform(generator, self.n_inputs, weights_shape, kind, owner)
+        self.bias = (
+            fan_in_uniform(generator, self.n_inputs, weights_shape[1:], kind, owner)
+            if has_bias
+            else None
+        )
+        self._label = label
+
+    def forward(self, x: Any) -> Tensor:
+        x = check_input(self, x, self.n_inputs)
+        out = x @ self.weights
+        if self.bias is not None:
+            out = out + self.bias
+        return out if self.activation is None else self.activation(out)
+
+    def label(self) -> str:
+        return self._label
+
+
+class Neuron(_WeightedSum):
     """One neuron: out = activation(x · weights + bias).
 
     ``weights`` has shape ``(n_inputs,)`` and ``bias`` shape ``()`` (``None`` with
@@ -120,26 +119,10 @@ class Neuron(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.n_inputs = _count(n_inputs, "n_inputs", "Neuron")
-        kind = _float_dtype(dtype, "Neuron")
-        self.activation = get_activation(activation, "Neuron")
-        self._activation_name = activation_name(activation)
-        bias = _bias_flag(bias, "Neuron")
-        generator = as_generator(rng, "Neuron")
-        limit = 1 / np.sqrt(self.n_inputs)
-        self.weights = _uniform(generator, limit, (self.n_inputs,), kind)
-        self.bias = _uniform(generator, limit, (), kind) if bias else None
-        self._label = f"Neuron({self.n_inputs})"
-
-    def forward(self, x: Any) -> Tensor:
-        x = check_input(self, x, self.n_inputs)
-        out = x @ self.weights
-        if self.bias is not None:
-            out = out + self.bias
-        return out if self.activation is None else self.activation(out)
-
-    def label(self) -> str:
-        return self._label
+        self.n_inputs = positive_int(n_inputs, "n_inputs", "Neuron")
+        self._build(
+            (self.n_inputs,), activation, bias, rng, dtype, label=f"Neuron({self.n_inputs})"
+        )
 
     def extra_repr(self) -> str:
         return (
@@ -148,7 +131,7 @@ class Neuron(Module):
         )
 
 
-class Dense(Module):
+class Dense(_WeightedSum):
     """A fully connected layer: out = activation(x @ weights + bias).
 
     ``weights`` has shape ``(n_inputs, n_outputs)`` (one column per neuron), ``bias`` shape
@@ -175,27 +158,12 @@ class Dense(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.n_inputs = _count(n_inputs, "n_inputs", "Dense")
-        self.n_outputs = _count(n_outputs, "n_outputs", "Dense")
-        kind = _float_dtype(dtype, "Dense")
-        self.activation = get_activation(activation, "Dense")
-        self._activation_name = activation_name(activation)
-        bias = _bias_flag(bias, "Dense")
-        generator = as_generator(rng, "Dense")
-        limit = 1 / np.sqrt(self.n_inputs)
-        self.weights = _uniform(generator, limit, (self.n_inputs, self.n_outputs), kind)
-        self.bias = _uniform(generator, limit, (self.n_outputs,), kind) if bias else None
-        self._label = f"Dense({self.n_inputs}→{self.n_outputs})"
-
-    def forward(self, x: Any) -> Tensor:
-        x = check_input(self, x, self.n_inputs)
-        out = x @ self.weights
-        if self.bias is not None:
-            out = out + self.bias
-        return out if self.activation is None else self.activation(out)
-
-    def label(self) -> str:
-        return self._label
+        self.n_inputs = positive_int(n_inputs, "n_inputs", "Dense")
+        self.n_outputs = positive_int(n_outputs, "n_outputs", "Dense")
+        self._build(
+            (self.n_inputs, self.n_outputs), activation, bias, rng, dtype,
+            label=f"Dense({self.n_inputs}→{self.n_outputs})",
+        )
 
     def extra_repr(self) -> str:
         text = f"{self.n_inputs}→{self.n_outputs}"
@@ -281,8 +249,8 @@ class MLP(Module):
             raise TypeError(f"MLP: hidden_sizes must be a list of ints, got {hidden_sizes!r}")
         sizes = [n_inputs, *hidden, n_outputs]
         for size in sizes:
-            _count(size, "every layer size", "MLP")
-        _float_dtype(dtype, "MLP")
+            positive_int(size, "every layer size", "MLP")
+        float_dtype(dtype, "MLP")
         get_activation(activation, "MLP")
         get_activation(output_activation, "MLP")
         generator = as_generator(rng, "MLP")

@@ -29,7 +29,7 @@ import numpy as np
 
 import autograd_lite as ag
 from autograd_lite import Tensor
-from nn.layers import as_generator
+from nn.validation import as_generator
 
 LossFunction = Callable[[Any, Any], Tensor]
 Metric = Callable[[np.ndarray, np.ndarray], float]

@@ -357,37 +357,6 @@ def test_an_error_changes_no_tensor_or_gradient() -> None:
     assert weight.grad is None
 
 
-# --- optional second opinion -------------------------------------------------------------------
-def test_matches_pytorch_when_installed() -> None:
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(6)
-    x = rng.normal(size=(2, 3, 9, 8))
-    weight = rng.normal(size=(5, 3, 3, 2))
-    bias = rng.normal(size=5)
-    ours = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (x, weight, bias)]
-    out = ag.conv2d(*ours, stride=(2, 1), padding=(1, 0))
-    expected = torch.nn.functional.conv2d(*theirs, stride=(2, 1), padding=(1, 0))
-    grad = rng.normal(size=out.shape)
-    out.backward(grad)
-    expected.backward(torch.tensor(grad))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-10)
-    for mine, reference in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(mine.grad, reference.grad.numpy(), atol=1e-10)
-
-    tied = np.round(rng.normal(size=(2, 3, 7, 7)))  # many ties, to pin the first-maximum rule
-    for name, args in (("max_pool2d", (3, 2)), ("avg_pool2d", ((2, 3), (1, 2)))):
-        x_ours = Tensor(tied, requires_grad=True)
-        x_theirs = torch.tensor(tied, requires_grad=True)
-        out = getattr(ag, name)(x_ours, *args)
-        expected = getattr(torch.nn.functional, name)(x_theirs, *args)
-        grad = rng.normal(size=out.shape)
-        out.backward(grad)
-        expected.backward(torch.tensor(grad))
-        np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
-        np.testing.assert_allclose(x_ours.grad, x_theirs.grad.numpy(), atol=1e-12)
-
-
 def test_max_pool2d_propagates_nan_and_sends_its_gradient_to_the_first_nan() -> None:
     data = np.arange(16.0).reshape(1, 1, 4, 4)
     data[0, 0, 0, 3] = data[0, 0, 1, 2] = np.nan

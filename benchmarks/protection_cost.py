@@ -1,0 +1,100 @@
+"""What the in-place protection costs on the big MLP training step.
+
+MLP 784-256-128-10, batch 128, float32, one BLAS thread. "Protected" is the library as it is;
+"unprotected" is the same code with the three protections patched out: ``.data`` handed out
+writable, arrays taken without copies, and no stale-graph check in backward. The two run in
+interleaved rounds; the overhead is the median of the per-round ratios.
+
+    python -m benchmarks.protection_cost
+"""
+
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import nn
+from autograd_lite import engine, tensor
+from autograd_lite.ops import operands
+
+threadpool_limits(1)
+rng = np.random.default_rng(0)
+X = rng.normal(size=(128, 784)).astype(np.float32)
+labels = rng.integers(0, 10, 128)
+
+protected = dict(data=tensor.Tensor.data, to_array=tensor.to_array, topo=engine.topological_order)
+
+
+def unprotected_to_array(data, dtype=None, op="Tensor"):
+    if isinstance(data, tensor.Tensor):
+        data = data._data
+    array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def unprotected_topo(root):
+    order, visited, stack = [], {root}, [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for parent in node.parents:
+            if parent.requires_grad and parent not in visited:
+                visited.add(parent)
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def set_data(self, value):
+    self._data = unprotected_to_array(value)
+    self.data_version = 0
+
+
+def switch(on):
+    if on:
+        tensor.Tensor.data = protected["data"]
+        tensor.to_array = protected["to_array"]
+        operands.to_array = protected["to_array"]
+        engine.topological_order = protected["topo"]
+    else:
+        tensor.Tensor.data = property(lambda self: self._data, set_data)
+        tensor.to_array = unprotected_to_array
+        operands.to_array = unprotected_to_array
+        engine.topological_order = unprotected_topo
+
+
+def make():
+    model = nn.MLP(784, [256, 128], 10, rng=0, dtype=np.float32)
+    opt = nn.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad()
+        loss = nn.cross_entropy(model(X), labels)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+steps = {True: make(), False: make()}
+for on in (True, False):
+    switch(on)
+    steps[on]()
+ratios, times = [], {True: [], False: []}
+for round_ in range(30):
+    for on in (True, False) if round_ % 2 else (False, True):
+        switch(on)
+        t0 = time.perf_counter()
+        for _ in range(10):
+            steps[on]()
+        times[on].append((time.perf_counter() - t0) / 10)
+    ratios.append(times[True][-1] / times[False][-1])
+switch(True)
+print(
+    f"big MLP step: protected {np.median(times[True]) * 1e3:.3f} ms, "
+    f"unprotected {np.median(times[False]) * 1e3:.3f} ms, "
+    f"overhead {100 * (np.median(ratios) - 1):+.1f}% (median of {len(ratios)} per-round ratios)"
+)

@@ -13,19 +13,18 @@ learning curves and the test set's confusion matrix.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from command_line import OUT_DIR, parse_arguments  # examples/ is on sys.path when run
 
 import autograd_lite as ag
 import nn
 from nn.plotting import plot_confusion_matrix, plot_history
 from nn.training import predicted_classes
 
-OUT_DIR = Path(__file__).resolve().parent / "out"
 SEED = 0
 
 
@@ -105,16 +104,6 @@ def main(
     }
 
 
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", nargs="?", type=Path, default=OUT_DIR,
-                        help=f"folder for the pictures (default: {OUT_DIR})")
-    parser.add_argument("--epochs", type=int, default=40, help="passes over the training set")
-    parser.add_argument("--no-progress", dest="progress", action="store_false",
-                        help="hide the progress bar")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    arguments = _arguments()
+    arguments = parse_arguments(__doc__.splitlines()[0], epochs=40)
     main(arguments.output_dir, epochs=arguments.epochs, progress=arguments.progress)

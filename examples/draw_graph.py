@@ -10,6 +10,8 @@ The pictures need Graphviz's `dot` program; without it the script says how to in
 import argparse
 from pathlib import Path
 
+from command_line import OUT_DIR  # examples/ is on sys.path when run
+
 import autograd_lite as ag
 from autograd_lite.explain import explain, explain_html
 from autograd_lite.viz import GraphvizNotFoundError, draw
@@ -41,9 +43,8 @@ def render(loss: ag.Tensor, stem: Path, title: str) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = Path(__file__).resolve().parent / "out"
-    parser.add_argument("output_dir", nargs="?", type=Path, default=default,
-                        help=f"folder for the pictures and texts (default: {default})")
+    parser.add_argument("output_dir", nargs="?", type=Path, default=OUT_DIR,
+                        help=f"folder for the pictures and texts (default: {OUT_DIR})")
     folder = parser.parse_args().output_dir
     folder.mkdir(parents=True, exist_ok=True)
 

@@ -12,17 +12,15 @@ and the loss and accuracy per epoch.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from command_line import OUT_DIR, parse_arguments  # examples/ is on sys.path when run
 
 import nn
 from nn.plotting import plot_decision_boundary, plot_history
-
-OUT_DIR = Path(__file__).resolve().parent / "out"
 
 
 def make_moons(
@@ -34,7 +32,7 @@ def make_moons(
     (1 - cos t, 1/2 - sin t), for t evenly spaced in [0, π] (scikit-learn's ``make_moons``).
     Returns ``x`` of shape (n, 2) and 0/1 labels ``y`` of shape (n,), in shuffled order.
     """
-    generator = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    generator = np.random.default_rng(rng)  # a Generator comes back as it is
     upper = n_samples // 2
     lower = n_samples - upper
     t_upper = np.linspace(0, np.pi, upper)
@@ -127,16 +125,6 @@ def main(
     }
 
 
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", nargs="?", type=Path, default=OUT_DIR,
-                        help=f"folder for the pictures (default: {OUT_DIR})")
-    parser.add_argument("--epochs", type=int, default=100, help="passes over the data")
-    parser.add_argument("--no-progress", dest="progress", action="store_false",
-                        help="hide the progress bar")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    arguments = _arguments()
+    arguments = parse_arguments(__doc__.splitlines()[0], epochs=100)
     main(arguments.output_dir, epochs=arguments.epochs, progress=arguments.progress)

@@ -15,7 +15,6 @@ Each part reuses the example it comes from; run that example for the whole story
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import sys
@@ -31,11 +30,11 @@ import logic_gates
 import moons
 import seven_records
 import sigmoid_neuron
+from command_line import OUT_DIR, parse_arguments
 
 import autograd_lite as ag
 from autograd_lite.viz import INSTALL_HINT, GraphvizNotFoundError
 
-OUT_DIR = Path(__file__).resolve().parent / "out"
 WIDTH = 78
 AGREES = 1e-9  # largest difference that still counts as the same update (float64 rounding)
 
@@ -199,15 +198,6 @@ def main(output_dir: str | Path | None = None, progress: bool = True) -> dict[st
     }
 
 
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", nargs="?", type=Path, default=OUT_DIR,
-                        help=f"folder for the pictures (default: {OUT_DIR})")
-    parser.add_argument("--no-progress", dest="progress", action="store_false",
-                        help="hide the training progress bar")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    arguments = _arguments()
+    arguments = parse_arguments(__doc__.splitlines()[0])
     main(arguments.output_dir, progress=arguments.progress)

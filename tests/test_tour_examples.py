@@ -17,6 +17,9 @@ TOUR_SECONDS = 30  # the tour's promise, on 2 cores
 
 
 def load(name: str) -> ModuleType:
+    """``examples/<name>.py`` as a module, with examples/ on sys.path as when it runs."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -18,30 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from command_line import OUT_DIR  # examples/ is on sys.path when run
+from digits import load_split
 
 import autograd_lite as ag
 import nn
-
-OUT_DIR = Path(__file__).resolve().parent / "out"
+from nn.plotting import plot_filters
 
 
 def load_digits(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The 1,797 bundled digits as float32 images (n, 1, 8, 8) in [0, 1]; a stratified 80/20
-    train/test split."""
-    from sklearn.datasets import load_digits as sklearn_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = sklearn_digits()
-    images = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
-    return tuple(  # type: ignore[return-value]
-        train_test_split(
-            images, digits.target, test_size=0.2, stratify=digits.target, random_state=seed
-        )
-    )
+    """``digits.py``'s stratified 80/20 split, each image as (1, 8, 8) in [0, 1], float32."""
+    x_train, x_test, y_train, y_test = load_split(seed)
+    return x_train.reshape(-1, 1, 8, 8), x_test.reshape(-1, 1, 8, 8), y_train, y_test
 
 
 def make_cnn(rng: np.random.Generator) -> nn.Module:
-    """8x8 → conv 3x3 (32 maps) → pool 4x4 → conv 3x3 (64) → pool 2x2 → 256 features → 10."""
+    """8x8 → conv 3x3 (32 maps) → pool to 4x4 → conv 3x3 (64) → pool to 2x2 → 256 → 10."""
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1, rng=rng, dtype=np.float32),
         nn.ReLU(),
@@ -107,31 +99,6 @@ def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(scores.argmax(axis=1) == labels))
 
 
-def plot_filters(weights: np.ndarray, path: Path) -> Path:
-    """Save first-layer filters ``weights`` (out_channels, 1, kh, kw) as a grid of images."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    filters = weights[:, 0]
-    columns = 8
-    rows = -(-len(filters) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.1, rows * 1.25))
-    limit = float(np.abs(filters).max())
-    for index, axis in enumerate(np.ravel(axes)):
-        axis.set_axis_off()
-        if index < len(filters):
-            axis.imshow(filters[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            axis.set_title(str(index), fontsize=8)
-    figure.suptitle("First-layer 3x3 filters (red: positive weight, blue: negative)", fontsize=9)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
-
-
 def main(
     epochs: int = 40,
     out_dir: str | Path = OUT_DIR,
@@ -176,7 +143,10 @@ def main(
         if verbose:
             print(f"MLP 64→128→10, same training: {result['mlp_test_accuracy']:.2%} test accuracy")
     first_filters = dict(model.named_parameters())["0.weights"].data
-    result["filters_path"] = plot_filters(first_filters, Path(out_dir) / "digits_cnn_filters.png")
+    result["filters_path"] = plot_filters(
+        first_filters, Path(out_dir) / "digits_cnn_filters.png",
+        title="First-layer 3x3 filters (red: positive weight, blue: negative)",
+    )
     if verbose:
         print(f"first-layer filters: {result['filters_path']}")
     return result

@@ -1,4 +1,5 @@
-"""Pictures of training: learning curves, a 2-D decision boundary and a confusion matrix.
+"""Pictures of training: learning curves, a 2-D decision boundary, a confusion matrix and
+convolution filters.
 
 Each function draws one figure and writes it to ``path`` (PNG by default; the suffix picks
 the format) with matplotlib's Agg renderer, which needs no display and leaves pyplot's backend
@@ -29,8 +30,8 @@ INSTALL_HINT = (
 TRAIN_COLOR, VALIDATION_COLOR = "#1f77b4", "#ff7f0e"
 
 
-def _figure(width: float, height: float, columns: int = 1) -> tuple[Any, Any]:
-    """A new figure on an Agg canvas and its axes (one per column)."""
+def _figure(width: float, height: float, columns: int = 1, rows: int = 1) -> tuple[Any, Any]:
+    """A new figure on an Agg canvas and its axes, row by row in one flat array."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -38,7 +39,7 @@ def _figure(width: float, height: float, columns: int = 1) -> tuple[Any, Any]:
         raise ImportError(INSTALL_HINT) from error
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.subplots(1, columns, squeeze=False)[0]
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
     return figure, axes
 
 
@@ -221,4 +222,27 @@ def plot_confusion_matrix(
     total = counts.sum()
     correct = np.trace(counts) / total if total else 0.0
     axis.set_title(f"{title}\n{np.trace(counts)} of {total} correct ({correct:.1%})")
+    return _save(figure, path)
+
+
+def plot_filters(
+    weights: Any, path: PathLike, title: str = "First-layer filters", columns: int = 8
+) -> Path:
+    """Each filter of a one-channel convolution, ``weights`` of shape (out_channels, 1, kh, kw),
+    as a small image on one colour scale: red positive, blue negative. Returns the path."""
+    filters = np.asarray(weights.data if isinstance(weights, Tensor) else weights)
+    if filters.ndim != 4 or filters.shape[1] != 1:
+        raise ValueError(
+            f"plot_filters: weights must have shape (out_channels, 1, kh, kw), got {filters.shape}"
+        )
+    filters = filters[:, 0]
+    rows = -(-len(filters) // columns)
+    figure, axes = _figure(columns * 1.1, rows * 1.25, columns, rows)
+    limit = float(np.abs(filters).max())
+    for index, axis in enumerate(axes):
+        axis.set_axis_off()
+        if index < len(filters):
+            axis.imshow(filters[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            axis.set_title(str(index), fontsize=8)
+    figure.suptitle(title, fontsize=9)
     return _save(figure, path)

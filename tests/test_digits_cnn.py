@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
-from types import ModuleType
 
 import matplotlib.image
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "digits_cnn.py"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("digits_cnn", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from test_tour_examples import load
 
 
 def test_a_short_run_learns_the_digits_and_saves_the_filters(tmp_path: Path) -> None:
-    example = load_example()
+    example = load("digits_cnn")
     untrained = example.main(
         epochs=0, out_dir=tmp_path / "untrained", compare_mlp=False, verbose=False
     )

@@ -212,45 +212,25 @@ def format_attrs(attrs: Mapping[str, Any] | None, limit: int = 40) -> str:
     return ", ".join(parts)
 
 
-def to_dot(
-    tensor: Tensor,
-    show_data: bool = True,
-    show_grad: bool = True,
-    *,
-    max_nodes: int | None = 300,
-    max_elements: int = 16,
-    precision: int = 4,
-    legend: bool = True,
-    highlight: Tensor | Iterable[Tensor] | None = None,
-    title: str | None = None,
-) -> str:
+def to_dot(tensor: Tensor, show_data: bool = True, show_grad: bool = True, **options: Any) -> str:
     """Graphviz DOT source of the graph that produced ``tensor``; needs no Graphviz installed.
 
     - ``show_data`` / ``show_grad``: print each tensor's value / gradient (in full up to
-      ``max_elements`` elements, else min, mean and max; ``precision`` significant digits).
-    - ``max_nodes``: draw at most this many tensors, those nearest ``tensor``; a note says how
-      many were left out (``None`` draws them all).
-    - ``legend``: add the key to the colours; ``highlight``: tensors to outline in red;
+      ``max_elements=16`` elements, else min, mean and max; ``precision=4`` significant digits).
+    - ``max_nodes=300``: draw at most this many tensors, those nearest ``tensor``; a note says
+      how many were left out (``None`` draws them all).
+    - ``legend=True``: add the key to the colours; ``highlight``: tensors to outline in red;
       ``title``: a caption above the graph.
+
+    The options and their defaults are those of :func:`dot_lines`.
 
     >>> import autograd_lite as ag
     >>> x = ag.Tensor([1.0, 2.0], requires_grad=True, name="x")
     >>> print(to_dot(x.sum(), legend=False, show_data=False).splitlines()[-3:])
     ['\\tt0 -> op1 [arrowhead=none]', '\\top1 -> t1', '}']
     """
-    return "".join(
-        dot_lines(
-            tensor,
-            show_data=show_data,
-            show_grad=show_grad,
-            max_nodes=max_nodes,
-            max_elements=max_elements,
-            precision=precision,
-            legend=legend,
-            highlight=highlight,
-            title=title,
-        )
-    ).join(("digraph autograd {\n", "}\n"))
+    body = dot_lines(tensor, show_data=show_data, show_grad=show_grad, **options)
+    return "".join(["digraph autograd {\n", *body, "}\n"])
 
 
 def draw(
@@ -285,7 +265,8 @@ def dot_lines(
     title: str | None = None,
     grads: Mapping[int, np.ndarray] | None = None,
 ) -> list[str]:
-    """The body lines of :func:`to_dot`, each ``"\\t...\\n"``.
+    """The body lines of :func:`to_dot` and :func:`draw`, each ``"\\t...\\n"``; the options are
+    described at :func:`to_dot`.
 
     ``grads``, keyed by ``id(tensor)``, replaces ``.grad`` for every tensor (missing keys show
     no gradient yet): the step-by-step frames of :mod:`autograd_lite.explain` use it.

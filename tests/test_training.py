@@ -343,6 +343,15 @@ def test_plot_confusion_matrix_writes_a_png(tmp_path):
     assert width > 0 and height > 0
 
 
+def test_plot_filters_draws_a_grid_and_checks_the_shape(tmp_path):
+    layer = nn.Conv2d(1, 10, 3, rng=0)
+    path = plotting.plot_filters(layer.weights, tmp_path / "filters.png")
+    width, height = png_size(path)
+    assert width > height  # two rows of eight
+    with pytest.raises(ValueError, match=r"\(out_channels, 1, kh, kw\), got \(4, 2, 3, 3\)"):
+        plotting.plot_filters(np.zeros((4, 2, 3, 3)), tmp_path / "x.png")
+
+
 def test_plotting_without_matplotlib_says_which_extra_to_install(monkeypatch, tmp_path):
     for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends",
                  "matplotlib.backends.backend_agg"):
@@ -357,6 +366,7 @@ def test_plotting_without_matplotlib_says_which_extra_to_install(monkeypatch, tm
         lambda: fresh.plot_confusion_matrix([0, 1], [0, 1], tmp_path / "b.png"),
         lambda: fresh.plot_decision_boundary(nn.MLP(2, [2], 1, rng=0), OR_X, OR_Y,
                                              tmp_path / "c.png"),
+        lambda: fresh.plot_filters(np.zeros((2, 1, 3, 3)), tmp_path / "d.png"),
     ]
     for call in calls:
         with pytest.raises(ImportError) as caught:

@@ -23,22 +23,16 @@ import autograd_lite as ag
 from autograd_lite import Tensor
 from nn.layers import fan_in_uniform
 from nn.module import Module
-from nn.validation import as_generator, bias_flag, float_dtype, numeric_input, positive_int
+from nn.validation import (
+    as_generator,
+    bias_flag,
+    float_dtype,
+    int_pair,
+    numeric_input,
+    positive_int,
+)
 
 IntOrPair = int | tuple[int, int]
-
-
-def _pair(value: Any, name: str, layer: str, smallest: int) -> tuple[int, int]:
-    """``value`` (an int or an ``(h, w)`` pair) as a pair of ints, each at least ``smallest``."""
-    items = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or any(
-        isinstance(item, bool) or not isinstance(item, (int, np.integer)) for item in items
-    ):
-        raise TypeError(f"{layer}: {name} must be an int or an (h, w) pair of ints, got {value!r}")
-    if min(items) < smallest:
-        bound = "positive" if smallest == 1 else "non-negative"
-        raise ValueError(f"{layer}: {name} must be {bound}, got {value!r}")
-    return int(items[0]), int(items[1])
 
 
 class Conv2d(Module):
@@ -70,9 +64,9 @@ class Conv2d(Module):
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels", "Conv2d")
         self.out_channels = positive_int(out_channels, "out_channels", "Conv2d")
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", smallest=1)
-        self.stride = _pair(stride, "stride", "Conv2d", smallest=1)
-        self.padding = _pair(padding, "padding", "Conv2d", smallest=0)
+        self.kernel_size = int_pair(kernel_size, "kernel_size", "Conv2d", smallest=1)
+        self.stride = int_pair(stride, "stride", "Conv2d", smallest=1)
+        self.padding = int_pair(padding, "padding", "Conv2d", smallest=0)
         has_bias = bias_flag(bias, "Conv2d")
         kind = float_dtype(dtype, "Conv2d")
         generator = as_generator(rng, "Conv2d")
@@ -116,9 +110,9 @@ class _Pool2d(Module):
     def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> None:
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", name, smallest=1)
+        self.kernel_size = int_pair(kernel_size, "kernel_size", name, smallest=1)
         self.stride = (
-            self.kernel_size if stride is None else _pair(stride, "stride", name, smallest=1)
+            self.kernel_size if stride is None else int_pair(stride, "stride", name, smallest=1)
         )
 
     def _pool(self, op: Any, x: Any) -> Tensor:

@@ -21,7 +21,6 @@ import numpy as np
 from command_line import OUT_DIR  # examples/ is on sys.path when run
 from digits import load_split
 
-import autograd_lite as ag
 import nn
 from nn.plotting import plot_filters
 
@@ -91,12 +90,11 @@ def train(
 
 
 def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
-    """The fraction of ``images`` whose highest score is the right digit (eval mode)."""
-    model.eval()
-    with ag.no_grad():
-        scores = model(images).data
-    model.train()
-    return float(np.mean(scores.argmax(axis=1) == labels))
+    """The fraction of ``images`` whose highest score is the right digit, scored by
+    ``nn.evaluate`` (eval mode, no_grad, one batch)."""
+    scores = nn.evaluate(model, nn.cross_entropy, images, labels, metrics=["accuracy"],
+                         batch_size=None)
+    return scores["accuracy"]
 
 
 def main(

@@ -25,7 +25,6 @@ import autograd_lite as ag
 import nn
 
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-AND_TARGETS = np.array([0.0, 0.0, 0.0, 1.0])
 OR_TARGETS = np.array([0.0, 1.0, 1.0, 1.0])
 HELD_BIAS = -1.0
 

@@ -440,14 +440,10 @@ def fit(
                 scores.update({f"val_{name}": value for name, value in found.items()})
             history.append(scores)
             if bar is not None:
-                bar.set_postfix({key: _short(value) for key, value in scores.items()},
+                bar.set_postfix({key: f"{value:.4f}" for key, value in scores.items()},
                                 refresh=False)
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     return history
-
-
-def _short(value: float) -> str:
-    return f"{value:.4f}"

@@ -162,7 +162,7 @@ def graph_tensors(root: Tensor) -> list[Tensor]:
     ['w', 'x', 'mul', 'sigmoid']
     """
     if not isinstance(root, Tensor):
-        raise TypeError(f"expected a Tensor, got {type(root).__name__}")
+        raise TypeError(f"graph_tensors: expected a Tensor, got {type(root).__name__}")
     order: list[Tensor] = []
     seen = {id(root)}
     stack: list[tuple[Tensor, int]] = [(root, 0)]

@@ -159,6 +159,8 @@ def test_labels_are_escaped_for_html():
 def test_bad_arguments_raise_errors_that_say_what_is_wrong():
     with pytest.raises(TypeError, match="to_dot: expected a Tensor, got list"):
         to_dot([1.0, 2.0])
+    with pytest.raises(TypeError, match="graph_tensors: expected a Tensor, got list"):
+        graph_tensors([1.0, 2.0])
     with pytest.raises(ValueError, match="max_nodes must be a positive int"):
         to_dot(neuron(), max_nodes=0)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 import autograd_lite as ag
 from autograd_lite import Tensor
-from nn.training import History, confusion_matrix, predicted_classes
+from nn.training import History, are_probabilities, confusion_matrix, predicted_classes
 
 PathLike = str | os.PathLike
 
@@ -152,8 +152,7 @@ def plot_decision_boundary(
     binary = outputs.ndim == 1 or outputs.shape[1] == 1
     if binary:
         scores = outputs.reshape(-1)
-        is_probability = scores.min() >= 0 and scores.max() <= 1
-        probability = scores if is_probability else 0.5 * (1 + np.tanh(0.5 * scores))
+        probability = scores if are_probabilities(scores) else 0.5 * (1 + np.tanh(0.5 * scores))
         surface = probability.reshape(grid_x.shape)
         filled = axis.contourf(grid_x, grid_y, surface, levels=np.linspace(0, 1, 11),
                                cmap="RdBu", alpha=0.55)

@@ -44,6 +44,16 @@ def _flat_binary(values: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def are_probabilities(scores: np.ndarray) -> bool:
+    """Whether one-number-per-example ``scores`` read as probabilities (every value in [0, 1])
+    rather than logits: the rule :func:`predicted_classes` and the pictures both follow.
+
+    >>> are_probabilities(np.array([0.2, 0.7])), are_probabilities(np.array([-3.0, 0.4]))
+    (True, False)
+    """
+    return bool(scores.size > 0 and scores.min() >= 0 and scores.max() <= 1)
+
+
 def predicted_classes(outputs: Any) -> np.ndarray:
     """The class each row of model ``outputs`` predicts, as integers.
 
@@ -66,8 +76,7 @@ def predicted_classes(outputs: Any) -> np.ndarray:
     values = np.asarray(outputs.data if isinstance(outputs, Tensor) else outputs)
     flat = _flat_binary(values)
     if flat is not None:
-        is_probability = flat.size > 0 and flat.min() >= 0 and flat.max() <= 1
-        return (flat >= (0.5 if is_probability else 0.0)).astype(np.intp)
+        return (flat >= (0.5 if are_probabilities(flat) else 0.0)).astype(np.intp)
     if values.ndim == 2:
         return np.argmax(values, axis=1)
     raise ValueError(

@@ -63,11 +63,6 @@ HIGHLIGHT_COLOR = "#dc2626"
 GRAD_COLOR = "#b42318"
 MUTED_COLOR = "#6c757d"
 SCOPE_FILLS = ("#f8fafc", "#eef2f7")
-# Names for the operands of an operation with several inputs, shown on its incoming edges.
-OPERAND_NAMES: dict[str, tuple[str, ...]] = {
-    "pow": ("x", "n"),
-    "conv2d": ("x", "w", "b"),
-}
 
 
 class GraphvizNotFoundError(graphviz.ExecutableNotFound):
@@ -449,10 +444,12 @@ def _op_label(node: Tensor) -> str:
 
 
 def _operand_names(node: Tensor) -> tuple[str, ...]:
-    names = OPERAND_NAMES.get(node.op or "", ("a", "b"))
-    if len(node.parents) > len(names):
-        names = tuple(f"x{i + 1}" for i in range(len(node.parents)))
-    return names
+    """The names explain mode gives the inputs of ``node`` (``a``, ``b``; ``x``, ``n``; ``x1``,
+    ``x2``, ...), so the edges of a picture and the text of a step agree."""
+    # NOTE: imported here because autograd_lite.explain imports this module.
+    from autograd_lite.explain import operand_names
+
+    return operand_names(node.op or "", len(node.parents))
 
 
 def _attributes(kind: str, label: str, marked: bool) -> str:

@@ -89,6 +89,17 @@ def test_operand_order_is_labelled_for_two_operand_ops():
     assert re.search(r"t1 -> op2 \[headlabel=\"b\"", text)
 
 
+def test_edges_name_operands_as_explain_mode_does():
+    p, q = ag.Tensor([1.0], requires_grad=True), ag.Tensor([2.0], requires_grad=True)
+    joined = ag.concatenate([p, q])
+    text = to_dot(joined, legend=False)
+    assert re.search(r"t0 -> op2 \[headlabel=\"x1\"", text)
+    assert re.search(r"t1 -> op2 \[headlabel=\"x2\"", text)
+    assert "dL/dx1 = [1]" in ag.explain(joined.sum()).steps[1].text
+    power = to_dot(p ** ag.Tensor(2.0), legend=False)
+    assert 'headlabel="x"' in power and 'headlabel="n"' in power
+
+
 def test_labels_show_name_shape_dtype_value_and_gradient():
     loss = neuron()
     before = to_dot(loss)

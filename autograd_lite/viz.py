@@ -268,9 +268,11 @@ def dot_lines(
     """
     if not isinstance(root, Tensor):
         raise TypeError(f"to_dot: expected a Tensor, got {type(root).__name__}")
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+    if max_nodes is not None and (
+        isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
+    ):
         raise ValueError(f"to_dot: max_nodes must be a positive int or None, got {max_nodes!r}")
-    if not isinstance(max_elements, int) or max_elements < 0:
+    if isinstance(max_elements, bool) or not isinstance(max_elements, int) or max_elements < 0:
         raise ValueError(f"to_dot: max_elements must be an int >= 0, got {max_elements!r}")
     order = graph_tensors(root)
     number = {id(node): index for index, node in enumerate(order)}

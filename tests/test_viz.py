@@ -174,6 +174,8 @@ def test_bad_arguments_raise_errors_that_say_what_is_wrong():
         graph_tensors([1.0, 2.0])
     with pytest.raises(ValueError, match="max_nodes must be a positive int"):
         to_dot(neuron(), max_nodes=0)
+    with pytest.raises(ValueError, match="max_nodes must be a positive int"):
+        to_dot(neuron(), max_nodes=True)
 
 
 def chain(length: int) -> ag.Tensor:

@@ -30,20 +30,21 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
     if isinstance(data, Tensor):
         data = data._data
     try:
-        array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
+        array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(
             f"{op}: cannot make a numeric array from {_describe(data)} ({error})"
         ) from None
-    kind = array.dtype.kind
-    if kind == "f" or (dtype is not None and kind in "biu"):
+    if array.dtype.kind not in "biuf":  # checked before any cast: complex must not lose its
+        raise TypeError(  # imaginary part on the way to a real dtype
+            f"{op}: expected numbers, got {_describe(data)} of dtype {array.dtype}; "
+            "pass an int, float, list of numbers or a real-valued NumPy array"
+        )
+    if dtype is not None:
+        return array.astype(dtype, copy=array is data)
+    if array.dtype.kind == "f":
         return array.copy() if array is data else array
-    if kind in "biu":
-        return array.astype(np.float64)
-    raise TypeError(
-        f"{op}: expected numbers, got {_describe(data)} of dtype {array.dtype}; "
-        "pass an int, float, list of numbers or a real-valued NumPy array"
-    )
+    return array.astype(np.float64)
 
 
 def wrap(array: np.ndarray) -> Tensor:

@@ -21,13 +21,13 @@ import numpy as np
 
 import autograd_lite as ag
 from autograd_lite import Tensor
+from autograd_lite.ops.operands import int_pair
 from nn.layers import fan_in_uniform
 from nn.module import Module
 from nn.validation import (
     as_generator,
     bias_flag,
     float_dtype,
-    int_pair,
     numeric_input,
     positive_int,
 )

@@ -64,22 +64,6 @@ def bias_flag(bias: Any, owner: str) -> bool:
     return bool(bias)
 
 
-def int_pair(value: Any, name: str, owner: str, smallest: int) -> tuple[int, int]:
-    """``value`` (an int or an ``(h, w)`` pair) as a pair of ints, each at least ``smallest``.
-
-    The same rule as the conv2d and pooling ops apply to their own arguments.
-    """
-    items = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or any(
-        isinstance(item, bool) or not isinstance(item, (int, np.integer)) for item in items
-    ):
-        raise TypeError(f"{owner}: {name} must be an int or an (h, w) pair of ints, got {value!r}")
-    if min(items) < smallest:
-        bound = "positive" if smallest == 1 else "non-negative"
-        raise ValueError(f"{owner}: {name} must be {bound}, got {value!r}")
-    return int(items[0]), int(items[1])
-
-
 def numeric_input(layer: Module, x: Any) -> Tensor | np.ndarray:
     """``x`` as it is if a Tensor, else as a numeric NumPy array; errors name ``layer``."""
     if isinstance(x, Tensor):

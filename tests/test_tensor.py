@@ -77,3 +77,9 @@ def test_assigning_data_is_allowed() -> None:
     w.data = np.array([3.0, 4.0])
     (w * w).sum().backward()
     np.testing.assert_array_equal(w.grad, [6.0, 8.0])
+
+
+@pytest.mark.parametrize("dtype", [None, np.float64, np.float32, np.int64])
+def test_complex_data_is_refused_even_with_a_real_dtype(dtype) -> None:
+    with pytest.raises(TypeError, match="complex"):
+        ag.Tensor(np.array([1.0 + 1.0j]), dtype=dtype)

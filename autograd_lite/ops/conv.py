@@ -20,28 +20,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd_lite.engine import is_grad_enabled, record
-from autograd_lite.ops.operands import as_tensor
+from autograd_lite.ops.operands import as_tensor, int_pair
 from autograd_lite.tensor import Tensor, wrap
 
 Pair = tuple[int, int]
-
-
-def _pair(value: Any, name: str, op: str, smallest: int) -> Pair:
-    """``value`` (an int or an ``(h, w)`` pair of ints) as a pair, each at least ``smallest``."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        pair = (int(value), int(value))
-    elif (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
-    ):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise TypeError(f"{op}: {name} must be an int or an (h, w) pair of ints, got {value!r}")
-    if min(pair) < smallest:
-        bound = "positive" if smallest == 1 else "non-negative"
-        raise ValueError(f"{op}: {name} must be {bound}, got {value!r}")
-    return pair
 
 
 def _image(x: Any, op: str) -> Tensor:
@@ -142,8 +124,8 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
                 f"conv2d: bias must have shape ({out_channels},) to match weight of shape "
                 f"{weight.shape}, got {bias.shape}"
             )
-    stride = _pair(stride, "stride", "conv2d", smallest=1)
-    padding = _pair(padding, "padding", "conv2d", smallest=0)
+    stride = int_pair(stride, "stride", "conv2d", smallest=1)
+    padding = int_pair(padding, "padding", "conv2d", smallest=0)
     if min(kh, kw) < 1:
         raise ValueError(f"conv2d: weight of shape {weight.shape} has an empty kernel")
     out_h, out_w = _output_size("conv2d", x.shape, (kh, kw), stride, padding)
@@ -207,8 +189,8 @@ def _pool_setup(
 ) -> tuple[Tensor, Pair, Pair, np.ndarray]:
     """Check a pool's arguments; return x, kernel, stride and the window view."""
     x = _image(x, op)
-    kernel = _pair(kernel_size, "kernel_size", op, smallest=1)
-    steps = kernel if stride is None else _pair(stride, "stride", op, smallest=1)
+    kernel = int_pair(kernel_size, "kernel_size", op, smallest=1)
+    steps = kernel if stride is None else int_pair(stride, "stride", op, smallest=1)
     _output_size(op, x.shape, kernel, steps, (0, 0))
     return x, kernel, steps, _windows(x.data, kernel, steps)
 

@@ -55,3 +55,21 @@ def normalize_axis(axis: Any, shape: tuple[int, ...], op: str) -> tuple[int, ...
     if len(set(result)) != len(result):
         raise ValueError(f"{op}: repeated axis in {axis!r} for shape {shape}")
     return tuple(sorted(result))
+
+
+def int_pair(value: Any, name: str, op: str, smallest: int) -> tuple[int, int]:
+    """``value`` (an int or an ``(h, w)`` pair of ints) as a pair, each at least ``smallest``.
+
+    >>> int_pair(3, "kernel_size", "max_pool2d", smallest=1)
+    (3, 3)
+    """
+    items = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or any(
+        isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer))
+        for item in items
+    ):
+        raise TypeError(f"{op}: {name} must be an int or an (h, w) pair of ints, got {value!r}")
+    if min(items) < smallest:
+        bound = "positive" if smallest == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {bound}, got {value!r}")
+    return int(items[0]), int(items[1])

@@ -1,8 +1,9 @@
 """nn: neural-network building blocks on top of autograd_lite.
 
-Modules (``Neuron``, ``Dense``, ``Sequential``, ``MLP`` and the activations), losses,
-optimizers, and in :mod:`nn.rules` the classic hand-written learning rules that autograd's
-gradients are checked against.
+Modules (``Neuron``, ``Dense``, ``Sequential``, ``MLP``, the activations, and for images
+``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten`` and ``Dropout``), losses, optimizers,
+``fit``/``evaluate`` for training loops, and in :mod:`nn.rules` the classic hand-written
+learning rules that autograd's gradients are checked against.
 
 >>> import numpy as np
 >>> import nn

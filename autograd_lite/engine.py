@@ -224,13 +224,15 @@ def _backward_pass(root: Tensor, root_grad: np.ndarray, observer: Observer | Non
     check_gradients = _Recording.anomaly
     # Tensors hash by identity, so they key this dict directly.
     pending: dict[Tensor, np.ndarray] = {root: root_grad}
+    # Tensors whose pending gradient is an array the engine owns, so that later paths may be
+    # summed into it in place (a weight used many times would otherwise cost one new array
+    # per use).
+    owned: set[Tensor] = set()
     ndarray = np.ndarray
     for node in order:
         grad_out = pending.pop(node, None)
         if grad_out is None:  # every path to it was cut (a rule returned None): nothing to add
             continue
-        if type(grad_out) is not ndarray:
-            grad_out = np.asarray(grad_out)  # NumPy's 0-d arithmetic gives scalars
         node.grad = grad_out if node.grad is None else _accumulate(node.grad, grad_out)
         rule = node.backward_rule
         if rule is None:
@@ -243,6 +245,8 @@ def _backward_pass(root: Tensor, root_grad: np.ndarray, observer: Observer | Non
         for parent, parent_grad in zip(node.parents, parent_grads):
             if parent_grad is None or not parent.requires_grad:
                 continue
+            if type(parent_grad) is not ndarray:
+                parent_grad = np.asarray(parent_grad)  # NumPy's 0-d arithmetic gives scalars
             parent_data = parent._data
             if parent_grad.shape != parent_data.shape:
                 parent_grad = unbroadcast(parent_grad, parent_data.shape)
@@ -251,15 +255,23 @@ def _backward_pass(root: Tensor, root_grad: np.ndarray, observer: Observer | Non
                 and parent_grad.dtype != parent_data.dtype
             ):
                 parent_grad = parent_grad.astype(parent_data.dtype)
-            elif parent.backward_rule is None and (
-                parent_grad is grad_out or parent_grad.base is not None
-            ):
-                # A leaf keeps its gradient and users may edit it in place, so it gets an
-                # array of its own rather than one shared with the graph. (A rule returns a
-                # fresh array, or grad_out itself or a view of it, for each input.)
-                parent_grad = parent_grad.copy()
             earlier = pending.get(parent)
-            pending[parent] = parent_grad if earlier is None else earlier + parent_grad
+            if earlier is not None:
+                if parent in owned:
+                    earlier += parent_grad
+                else:
+                    pending[parent] = _accumulate(earlier, parent_grad)
+                    owned.add(parent)
+                continue
+            # A rule returns, for each input, a fresh array or grad_out itself (or a view of
+            # it); only a fresh one is the engine's own.
+            if parent_grad is not grad_out and parent_grad.base is None:
+                owned.add(parent)
+            elif parent.backward_rule is None:
+                # A leaf keeps its gradient and users may edit it in place: it gets its own.
+                parent_grad = parent_grad.copy()
+                owned.add(parent)
+            pending[parent] = parent_grad
 
 
 def _accumulate(total: np.ndarray, grad: np.ndarray) -> np.ndarray:

@@ -221,3 +221,19 @@ def test_one_name_scope_object_can_be_reentered() -> None:
         outer = ag.Tensor(1.0, requires_grad=True) * 2
     assert inner.scope == ("block", "block") and outer.scope == ("block",)
     assert (ag.Tensor(1.0, requires_grad=True) * 2).scope == ()
+
+
+def test_fan_in_sums_in_place_without_touching_shared_gradients() -> None:
+    w = ag.Tensor([1.0, 2.0], requires_grad=True)
+    x = ag.Tensor([3.0, 4.0], requires_grad=True)
+    hidden = x + x  # add hands the same gradient array to both of its inputs
+    total = hidden * w
+    for _ in range(5):
+        total = total + hidden * w  # w and hidden are used six times each
+    out = total.sum()
+    out.backward()
+    np.testing.assert_array_equal(w.grad, 6 * (2 * x.data))
+    np.testing.assert_array_equal(x.grad, 12 * w.data)
+    np.testing.assert_array_equal(hidden.grad, 6 * w.data)
+    np.testing.assert_array_equal(total.grad, [1.0, 1.0])  # shared arrays were not summed into
+    np.testing.assert_array_equal(out.grad, 1.0)

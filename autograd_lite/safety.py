@@ -39,10 +39,10 @@ def detect_anomaly() -> Iterator[None]:
     >>> import autograd_lite as ag
     >>> x = ag.Tensor([0.0, 1.0], requires_grad=True)
     >>> with ag.detect_anomaly():
-    ...     y = ag.log(x)
+    ...     y = x * ag.Tensor([float("nan"), 2.0])
     Traceback (most recent call last):
     ...
-    autograd_lite.safety.AnomalyError: log: forward output holds -inf ...
+    autograd_lite.safety.AnomalyError: mul: forward output holds nan ...
     """
     previous = engine._Recording.anomaly
     engine._Recording.anomaly = True

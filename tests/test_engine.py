@@ -178,6 +178,7 @@ def test_requires_grad_switched_on_after_forward_is_not_an_error() -> None:
     assert x.grad is None
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the infinities are the point
 def test_backward_restores_the_garbage_collector() -> None:
     x = ag.Tensor(1.0, requires_grad=True)
     gc.enable()

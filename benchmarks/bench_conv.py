@@ -20,7 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 import autograd_lite as ag
-from benchmarks.harness import Case, Contender, Gradients, Settings
+from benchmarks.harness import Case, Contender, Gradients, HandWrittenSGD, Settings
 
 LEARNING_RATE = 0.01
 KERNEL = 3
@@ -269,13 +269,14 @@ def make_cnn_problem(sizes: Sizes, seed: int = 0) -> CNNProblem:
     return CNNProblem(sizes, images, labels, params)
 
 
-class NumpyCNN:
+class NumpyCNN(HandWrittenSGD):
     """The CNN by hand: two im2col convolutions, ReLU, max pooling, dense, softmax
     cross-entropy, all with their analytic backward, and the SGD update."""
 
     def __init__(self, problem: CNNProblem) -> None:
         self.problem = problem
         self.params = {name: value.copy() for name, value in problem.params.items()}
+        self.learning_rate = LEARNING_RATE
 
     def loss_and_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
         p, labels = self.params, self.problem.labels
@@ -302,15 +303,6 @@ class NumpyCNN:
             grad_z1, p["conv1_W"], saved1, needs_x=False
         )
         return loss, grads
-
-    def step(self) -> None:
-        _, grads = self.loss_and_gradients()
-        for name, grad in grads.items():
-            self.params[name] -= LEARNING_RATE * grad
-
-    def gradients(self) -> Gradients:
-        loss, grads = self.loss_and_gradients()
-        return {"loss": loss, **grads}
 
 
 def numpy_cnn_contender(problem: CNNProblem) -> Contender:

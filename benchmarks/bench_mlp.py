@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import autograd_lite as ag
-from benchmarks.harness import Case, Contender, Gradients, Settings
+from benchmarks.harness import Case, Contender, Gradients, HandWrittenSGD, Settings
 
 LEARNING_RATE = 0.01
 
@@ -50,12 +50,13 @@ def make_problem(sizes: Sequence[int], batch: int, dtype: Any, seed: int = 0) ->
     return Problem(tuple(sizes), inputs, labels, params)
 
 
-class NumpyMLP:
+class NumpyMLP(HandWrittenSGD):
     """The MLP by hand: forward with ReLU, stable softmax cross-entropy, analytic backward."""
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         self.params = {name: value.copy() for name, value in problem.params.items()}
+        self.learning_rate = LEARNING_RATE
 
     def loss_and_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
         x, labels, params = self.problem.inputs, self.problem.labels, self.params
@@ -84,15 +85,6 @@ class NumpyMLP:
             if index > 1:
                 grad = (grad @ params[f"W{index}"].T) * (pre_activations[index - 2] > 0)
         return loss, grads
-
-    def step(self) -> None:
-        _, grads = self.loss_and_gradients()
-        for name, grad in grads.items():
-            self.params[name] -= LEARNING_RATE * grad
-
-    def gradients(self) -> Gradients:
-        loss, grads = self.loss_and_gradients()
-        return {"loss": loss, **grads}
 
 
 def numpy_contender(problem: Problem) -> Contender:

@@ -25,6 +25,27 @@ import numpy as np
 from benchmarks.environment import Peers
 
 Gradients = Mapping[str, Any]
+
+
+class HandWrittenSGD:
+    """A model written by hand in NumPy, trained by plain SGD: a subclass sets ``params`` and
+    ``learning_rate`` and defines ``loss_and_gradients()``; the step and the gradient report
+    are the same for every such baseline."""
+
+    params: dict[str, Any]
+    learning_rate: float
+
+    def loss_and_gradients(self) -> tuple[float, dict[str, Any]]:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        _, grads = self.loss_and_gradients()
+        for name, grad in grads.items():
+            self.params[name] -= self.learning_rate * grad
+
+    def gradients(self) -> Gradients:
+        loss, grads = self.loss_and_gradients()
+        return {"loss": loss, **grads}
 """Named results of one forward and backward pass: ``"loss"`` and one array per input."""
 
 Phases = Mapping[str, float]

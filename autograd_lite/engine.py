@@ -150,7 +150,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
            [3.]])
     """
     extra = grad.ndim - len(shape)
-    if extra and grad.shape[extra:] == shape:  # only leading axes were added: a bias, a batch
+    if extra and grad.shape[extra:] == shape and shape:  # only leading axes were added: a bias
         return np.add.reduce(grad, axis=0) if extra == 1 else grad.sum(axis=tuple(range(extra)))
     axes = tuple(range(extra)) + tuple(
         extra + axis
@@ -158,8 +158,10 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         if length == 1 and grad.shape[extra + axis] != 1
     )
     if axes:
+        # NOTE: summing every axis away gives a NumPy scalar, not an array; reshape makes it
+        # a 0-d array again, which later paths can be added into in place.
         grad = grad.sum(axis=axes)
-    return grad.reshape(shape)
+    return np.asarray(grad).reshape(shape)
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
@@ -170,19 +172,24 @@ def topological_order(root: Tensor) -> list[Tensor]:
     operation's gradient would belong to values the tensor no longer has.
     """
     order: list[Tensor] = []
-    visited = {root}
+    # A node is marked when it is expanded, not when it is pushed: a node pushed early but
+    # reached again through a longer path must still be finished after every consumer on
+    # that path, or its gradient would be read before all of its fan-in had arrived.
+    expanded_nodes: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, finished = stack.pop()
+        if finished:
             order.append(node)
             continue
+        if node in expanded_nodes:
+            continue
+        expanded_nodes.add(node)
         stack.append((node, True))
         for parent in node.parents:
             if parent.data_version > node.data_version:
                 raise stale_data_error(node, parent)
-            if parent.requires_grad and parent not in visited:
-                visited.add(parent)
+            if parent.requires_grad and parent not in expanded_nodes:
                 stack.append((parent, False))
     order.reverse()
     return order

@@ -32,6 +32,7 @@ from nn.losses import (
 )
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
+from nn.sequence import Embedding, LayerNorm, SelfAttention
 from nn.training import History, evaluate, fit
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "cross_entropy", "get_activation", "mse_loss", "rules",
     "History", "evaluate", "fit",
     "AvgPool2d", "Conv2d", "Dropout", "Flatten", "MaxPool2d",
+    "Embedding", "LayerNorm", "SelfAttention",
 ]

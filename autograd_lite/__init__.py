@@ -12,10 +12,11 @@ array([0.235, 0.47 ])
 """
 
 # The engine is imported first: it completes its own import of the tensor module.
-from autograd_lite.engine import is_grad_enabled, name_scope, no_grad  # isort: skip
+from autograd_lite.engine import grad, is_grad_enabled, name_scope, no_grad  # isort: skip
 from autograd_lite.tensor import Tensor  # isort: skip
+from autograd_lite import func
 from autograd_lite.explain import explain, explain_html
-from autograd_lite.gradcheck import GradcheckError, gradcheck
+from autograd_lite.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from autograd_lite.ops import (
     abs,
     add,
@@ -27,6 +28,7 @@ from autograd_lite.ops import (
     dot,
     exp,
     flatten,
+    gelu,
     log,
     log_softmax,
     matmul,
@@ -62,8 +64,8 @@ from autograd_lite.viz import draw, to_dot
 __all__ = [
     "AnomalyError", "GradcheckError", "Tensor", "abs", "add", "avg_pool2d", "clip", "concatenate",
     "conv2d", "detect_anomaly", "div", "dot", "draw", "exp", "explain", "explain_html", "flatten",
-    "gradcheck", "is_grad_enabled", "log", "log_softmax", "matmul", "max", "max_pool2d", "maximum",
-    "mean", "min", "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape",
-    "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "step", "sub", "sum", "tanh",
-    "to_dot", "transpose", "unsqueeze", "var", "where",
+    "func", "gelu", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "log", "log_softmax",
+    "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "name_scope", "neg",
+    "no_grad", "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std",
+    "step", "sub", "sum", "tanh", "to_dot", "transpose", "unsqueeze", "var", "where",
 ]

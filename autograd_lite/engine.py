@@ -16,12 +16,9 @@ from __future__ import annotations
 import functools
 import gc
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from autograd_lite.tensor import Tensor
 
 BackwardRule = Callable[..., tuple]
 
@@ -123,8 +120,12 @@ def record(
     small attributes (axis, threshold, ...) for labels. Under ``no_grad()`` or when no parent
     requires a gradient, the result is a plain leaf: no parents, no rule, nothing saved.
     """
-    # NumPy returns scalars for 0-d results; a Tensor always holds an array.
-    out = wrap(out_data if type(out_data) is np.ndarray else np.asarray(out_data))
+    if type(out_data) is not np.ndarray:
+        # NumPy returns scalars for 0-d results; a Tensor always holds an array, and a rule
+        # that saved the output must find that very array (see ``_as_recorded``).
+        scalar, out_data = out_data, np.asarray(out_data)
+        saved = tuple(out_data if item is scalar else item for item in saved)
+    out = wrap(out_data)
     if _Recording.anomaly:
         check_forward(op, out, parents)
     if _Recording.enabled:
@@ -140,8 +141,11 @@ def record(
     return out
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    Written with the methods arrays and Tensors share, so a recorded gradient is summed by
+    recorded operations.
 
     >>> unbroadcast(np.ones((2, 3)), (3,))
     array([2., 2., 2.])
@@ -150,22 +154,18 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
            [3.]])
     """
     extra = grad.ndim - len(shape)
-    if extra and grad.shape[extra:] == shape and shape:  # only leading axes were added: a bias
-        return np.add.reduce(grad, axis=0) if extra == 1 else grad.sum(axis=tuple(range(extra)))
     axes = tuple(range(extra)) + tuple(
         extra + axis
         for axis, length in enumerate(shape)
         if length == 1 and grad.shape[extra + axis] != 1
     )
-    if axes:
-        # NOTE: summing every axis away gives a NumPy scalar, not an array; reshape makes it
-        # a 0-d array again, which later paths can be added into in place.
-        grad = grad.sum(axis=axes)
-    return np.asarray(grad).reshape(shape)
+    # NOTE: keepdims, because summing every axis of an array away gives a NumPy scalar, not an
+    # array that later paths can be added into in place; the reshape drops the kept axes.
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
-    """Every tensor that ``root`` depends on and that requires a gradient, consumers first.
+def topological_order(*roots: Tensor) -> list[Tensor]:
+    """Every tensor the ``roots`` depend on and that requires a gradient, consumers first.
 
     Iterative depth-first search, so graph depth is limited only by memory. It also refuses
     a graph in which some tensor's ``.data`` was replaced after an operation used it: that
@@ -176,7 +176,7 @@ def topological_order(root: Tensor) -> list[Tensor]:
     # reached again through a longer path must still be finished after every consumer on
     # that path, or its gradient would be read before all of its fan-in had arrived.
     expanded_nodes: set[Tensor] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         node, finished = stack.pop()
         if finished:
@@ -208,43 +208,129 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
     the step-by-step explanation narrates a pass.
     """
     if not root.requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not require grad and has no recorded graph; "
-            "create its inputs with requires_grad=True"
-        )
-    root_grad = _root_gradient(root, grad)
-    # The pass creates no reference cycles, but it allocates many small objects, and each
-    # allocation burst made the cyclic collector re-walk the whole graph (about half the time
-    # of a long backward). So it is paused for the pass and restored after.
-    collector_was_on = gc.isenabled()
-    gc.disable()
-    try:
-        _backward_pass(root, root_grad, observer)
-    finally:
-        if collector_was_on:
+        raise RuntimeError(_no_graph_message(root, "backward"))
+    root_grad = _root_gradient(root, grad, "backward")
+    with _collector_paused():
+        _backward_pass((root,), (root_grad,), observer=observer)
+
+
+def grad(
+    outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool = False
+) -> tuple[Tensor, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``.
+
+    ``outputs`` is a Tensor or a list of Tensors (their gradients add up), ``inputs`` a Tensor
+    or a list; the result is a tuple of Tensors in the order of ``inputs``. No ``.grad``
+    changes. An input the outputs do not depend on gets zeros. ``grad_outputs`` (one per
+    output) follow ``backward(grad)``'s rules. With ``create_graph=True`` every backward rule
+    runs on Tensors, so the gradients are recorded functions of the inputs and can be
+    differentiated again, to any order; without it they are plain leaves.
+
+    >>> import autograd_lite as ag
+    >>> x = ag.Tensor(3.0, requires_grad=True)
+    >>> (dy,) = ag.grad(x ** 3, x, create_graph=True)   # 3 x**2
+    >>> (d2y,) = ag.grad(dy, x)                          # 6 x
+    >>> dy.item(), d2y.item()
+    (27.0, 18.0)
+    """
+    roots = _tensor_tuple(outputs, "outputs")
+    targets = _tensor_tuple(inputs, "inputs")
+    seeds = [None] * len(roots) if grad_outputs is None else grad_outputs
+    if isinstance(seeds, Tensor) or not isinstance(seeds, (list, tuple)):
+        seeds = [seeds]
+    if len(seeds) != len(roots):
+        raise ValueError(f"grad: {len(roots)} outputs but {len(seeds)} grad_outputs")
+    for target in targets:
+        if not target.requires_grad:
+            raise RuntimeError(
+                f"grad: input of shape {target.shape} does not require grad; create it with "
+                "requires_grad=True"
+            )
+    root_grads: list[Any] = [
+        _root_gradient(root, seed, "grad") for root, seed in zip(roots, seeds)
+    ]
+    if create_graph:
+        root_grads = [wrap(root_grad) for root_grad in root_grads]
+    live = [(root, root_grad) for root, root_grad in zip(roots, root_grads) if root.requires_grad]
+    found: dict[Tensor, Any] = dict.fromkeys(targets)
+    if live:
+        with _collector_paused():
+            _backward_pass(
+                tuple(root for root, _ in live), tuple(g for _, g in live), found, create_graph
+            )
+    results = []
+    for target in targets:
+        total = found[target]
+        if total is None:
+            total = np.zeros(target.shape, dtype=target.dtype)
+        results.append(total if isinstance(total, Tensor) else wrap(total))
+    return tuple(results)
+
+
+def _tensor_tuple(value: Any, what: str) -> tuple[Tensor, ...]:
+    items = (value,) if isinstance(value, Tensor) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise TypeError(f"grad: {what} must be a Tensor or a non-empty list of Tensors")
+    for item in items:
+        if not isinstance(item, Tensor):
+            raise TypeError(f"grad: {what} must hold Tensors, got {type(item).__name__}")
+    return tuple(items)
+
+
+class _collector_paused:  # noqa: N801 - used like a function
+    """Pause the cyclic garbage collector for a backward pass.
+
+    The pass creates no reference cycles, but it allocates many small objects, and each
+    allocation burst made the collector re-walk the whole graph (about half the time of a
+    long backward).
+    """
+
+    def __enter__(self) -> None:
+        self.was_on = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.was_on:
             gc.enable()
 
 
-def _backward_pass(root: Tensor, root_grad: np.ndarray, observer: Observer | None) -> None:
-    """The loop of :func:`backward`: each node's rule, in topological order."""
-    order = topological_order(root)
+def _backward_pass(
+    roots: tuple[Tensor, ...],
+    root_grads: tuple,
+    found: dict[Tensor, Any] | None = None,
+    create_graph: bool = False,
+    observer: Observer | None = None,
+) -> None:
+    """The loop of :func:`backward` and :func:`grad`: each node's rule, in topological order.
+
+    With ``found`` None, every node's total gradient is added to its ``.grad``; otherwise only
+    the nodes that are keys of ``found`` get theirs, there. With ``create_graph`` the
+    gradients are Tensors and every rule, sum and cast is a recorded operation.
+    """
+    order = topological_order(*roots)
     check_gradients = _Recording.anomaly
     # Tensors hash by identity, so they key this dict directly.
-    pending: dict[Tensor, np.ndarray] = {root: root_grad}
+    pending: dict[Tensor, Any] = {}
+    for root, root_grad in zip(roots, root_grads):
+        pending[root] = root_grad if root not in pending else pending[root] + root_grad
     # Tensors whose pending gradient is an array the engine owns, so that later paths may be
     # summed into it in place (a weight used many times would otherwise cost one new array
-    # per use).
+    # per use). Never used for recorded gradients, which are only ever added by ``add``.
     owned: set[Tensor] = set()
     ndarray = np.ndarray
     for node in order:
         grad_out = pending.pop(node, None)
         if grad_out is None:  # every path to it was cut (a rule returned None): nothing to add
             continue
-        node.grad = grad_out if node.grad is None else _accumulate(node.grad, grad_out)
+        if found is None:
+            node.grad = grad_out if node.grad is None else _accumulate(node.grad, grad_out)
+        elif node in found:
+            found[node] = grad_out
         rule = node.backward_rule
         if rule is None:
             continue
-        parent_grads = rule(grad_out, *node.saved)
+        saved = _as_recorded(node) if create_graph else node.saved
+        parent_grads = rule(grad_out, *saved)
         if check_gradients:
             check_backward(node, parent_grads)
         if observer is not None:
@@ -252,7 +338,10 @@ def _backward_pass(root: Tensor, root_grad: np.ndarray, observer: Observer | Non
         for parent, parent_grad in zip(node.parents, parent_grads):
             if parent_grad is None or not parent.requires_grad:
                 continue
-            if type(parent_grad) is not ndarray:
+            if create_graph:
+                if not isinstance(parent_grad, Tensor):
+                    parent_grad = wrap(np.asarray(parent_grad))
+            elif type(parent_grad) is not ndarray:
                 parent_grad = np.asarray(parent_grad)  # NumPy's 0-d arithmetic gives scalars
             parent_data = parent._data
             if parent_grad.shape != parent_data.shape:
@@ -266,19 +355,37 @@ def _backward_pass(root: Tensor, root_grad: np.ndarray, observer: Observer | Non
             if earlier is not None:
                 if parent in owned:
                     earlier += parent_grad
+                elif create_graph:
+                    pending[parent] = earlier + parent_grad
                 else:
                     pending[parent] = _accumulate(earlier, parent_grad)
                     owned.add(parent)
                 continue
-            # A rule returns, for each input, a fresh array or grad_out itself (or a view of
-            # it); only a fresh one is the engine's own.
-            if parent_grad is not grad_out and parent_grad.base is None:
-                owned.add(parent)
-            elif parent.backward_rule is None:
-                # A leaf keeps its gradient and users may edit it in place: it gets its own.
-                parent_grad = parent_grad.copy()
-                owned.add(parent)
+            if not create_graph:
+                # A rule returns, for each input, a fresh array or grad_out itself (or a view
+                # of it); only a fresh one is the engine's own.
+                if parent_grad is not grad_out and parent_grad.base is None:
+                    owned.add(parent)
+                elif parent.backward_rule is None:
+                    # A leaf keeps its gradient and users may edit it in place: its own copy.
+                    parent_grad = parent_grad.copy()
+                    owned.add(parent)
             pending[parent] = parent_grad
+
+
+def _as_recorded(node: Tensor) -> tuple:
+    """``node.saved`` with its inputs' and its own data replaced by those Tensors.
+
+    A rule saves exactly the arrays it needs; the ones that are an input's data or the output's
+    own data are the values a second derivative must flow through. Swapping in the Tensors
+    makes the rule's arithmetic on them recorded (everything else it saved is a constant: a
+    mask, a shape, an index).
+    """
+    sources = {id(parent._data): parent for parent in node.parents}
+    sources[id(node._data)] = node
+    return tuple(
+        sources.get(id(item), item) if type(item) is np.ndarray else item for item in node.saved
+    )
 
 
 def _accumulate(total: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -287,29 +394,36 @@ def _accumulate(total: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return result if type(result) is np.ndarray else np.asarray(result)
 
 
-def _root_gradient(root: Tensor, grad: Any) -> np.ndarray:
-    """Check and convert the gradient the user seeds ``backward`` with."""
+def _no_graph_message(root: Tensor, op: str) -> str:
+    return (
+        f"{op}: this tensor does not require grad and has no recorded graph; "
+        "create its inputs with requires_grad=True"
+    )
+
+
+def _root_gradient(root: Tensor, grad: Any, op: str) -> np.ndarray:
+    """Check and convert the gradient the user seeds ``backward`` (or ``grad``) with."""
     shape = root._data.shape
     if grad is None:
         if root._data.size != 1:
             raise RuntimeError(
-                f"backward: grad can be implied only for a one-element tensor, but this one "
+                f"{op}: grad can be implied only for a one-element tensor, but this one "
                 f"has shape {shape}; pass grad= with that shape"
             )
         return np.ones(shape, dtype=root._data.dtype)
     values = np.asarray(getattr(grad, "data", grad))
     if values.dtype.kind not in "biuf":
-        raise TypeError(f"backward: grad must be numeric, got dtype {values.dtype}")
+        raise TypeError(f"{op}: grad must be numeric, got dtype {values.dtype}")
     if values.shape != shape:
         if values.size == 1 and root._data.size == 1:
             values = values.reshape(shape)
         else:
             raise ValueError(
-                f"backward: grad has shape {values.shape} but the tensor has shape {shape}"
+                f"{op}: grad has shape {values.shape} but the tensor has shape {shape}"
             )
     return values.astype(root._data.dtype, copy=True)
 
 
 # Imported last: these modules need this one.
 from autograd_lite.safety import check_backward, check_forward, stale_data_error  # noqa: E402
-from autograd_lite.tensor import wrap  # noqa: E402
+from autograd_lite.tensor import Tensor, wrap  # noqa: E402

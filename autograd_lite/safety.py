@@ -87,6 +87,7 @@ def check_forward(op: str, out: Tensor, parents: tuple[Tensor, ...]) -> None:
 def check_backward(node: Tensor, parent_grads: tuple) -> None:
     """Raise if the gradients ``node``'s rule returned for its inputs are not all finite."""
     for index, grad in enumerate(parent_grads):
+        grad = getattr(grad, "_data", grad)  # a recorded gradient is a Tensor
         if grad is not None and not np.isfinite(grad).all():
             shapes = ", ".join(str(parent.shape) for parent in node.parents)
             raise AnomalyError(

@@ -21,12 +21,7 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
     Strings, None, objects and complex numbers raise ``TypeError`` naming ``op``.
     """
     if dtype is not None:
-        try:
-            dtype = np.dtype(dtype)
-        except Exception:  # NumPy raises several kinds for a bad dtype spec
-            raise TypeError(f"{op}: {dtype!r} is not a NumPy dtype") from None
-        if dtype.kind not in "biuf":
-            raise TypeError(f"{op}: dtype must be a real number type, got {dtype}")
+        dtype = as_dtype(dtype, op)
     if isinstance(data, Tensor):
         data = data._data
     try:
@@ -45,6 +40,17 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
     if array.dtype.kind == "f":
         return array.copy() if array is data else array
     return array.astype(np.float64)
+
+
+def as_dtype(dtype: Any, op: str) -> np.dtype:
+    """``dtype`` as a NumPy dtype of real numbers (bool, integer or float), or ``TypeError``."""
+    try:
+        result = np.dtype(dtype)
+    except Exception:  # NumPy raises several kinds for a bad dtype spec
+        raise TypeError(f"{op}: {dtype!r} is not a NumPy dtype") from None
+    if result.kind not in "biuf":
+        raise TypeError(f"{op}: dtype must be a real number type, got {result}")
+    return result
 
 
 def wrap(array: np.ndarray) -> Tensor:
@@ -339,6 +345,9 @@ class Tensor:
     def relu(self) -> Tensor:
         return ops.relu(self)
 
+    def gelu(self) -> Tensor:
+        return ops.gelu(self)
+
     def step(self, threshold: float = 0.0) -> Tensor:
         return ops.step(self, threshold)
 
@@ -386,6 +395,35 @@ class Tensor:
 
     def transpose(self, *axes: Any) -> Tensor:
         return ops.transpose(self, *axes)
+
+    def permute(self, *axes: Any) -> Tensor:
+        """PyTorch's name for ``transpose(*axes)``."""
+        return ops.transpose(self, *axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """x with two axes exchanged (PyTorch's ``transpose(a, b)``; NumPy's ``swapaxes``)."""
+        order = list(range(self.ndim))
+        for axis in (axis1, axis2):
+            if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
+                raise TypeError(f"swapaxes: axes must be ints, got {axis1!r} and {axis2!r}")
+            if not -self.ndim <= axis < self.ndim:
+                raise ValueError(f"swapaxes: axis {axis} is out of range for shape {self.shape}")
+        order[axis1], order[axis2] = order[axis2], order[axis1]
+        return ops.transpose(self, order)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return ops.astype(self, dtype)
+
+    def float(self) -> Tensor:
+        """A float32 copy, recorded (PyTorch's ``float()``)."""
+        return ops.astype(self, np.float32)
+
+    def double(self) -> Tensor:
+        """A float64 copy, recorded (PyTorch's ``double()``)."""
+        return ops.astype(self, np.float64)
+
+    def clone(self) -> Tensor:
+        return ops.clone(self)
 
     def flatten(self, start_axis: int = 0) -> Tensor:
         return ops.flatten(self, start_axis)

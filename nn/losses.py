@@ -8,12 +8,14 @@ classifier's hot path (see the NOTEs).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from autograd_lite import Tensor
 from autograd_lite.engine import record
+from autograd_lite.ops import dual
 
 REDUCTIONS = ("mean", "sum")
 
@@ -70,24 +72,25 @@ def _binary_cross_entropy_elements(prob: Tensor, target: Tensor) -> Tensor:
     its gradient stays finite.
     """
     p, t = prob.data, target.data
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p), -100)
-        log_q = np.maximum(np.log1p(-p), -100)
-    out = -(t * log_p + (1 - t) * log_q)
-    saved = (p, t, log_p, log_q, target.requires_grad)
+    out = -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
+    saved = (p, t, target.requires_grad)
     return record("binary_cross_entropy", out, (prob, target), _bce_backward, saved)
 
 
-def _bce_backward(
-    grad_out: np.ndarray,
-    p: np.ndarray,
-    t: np.ndarray,
-    log_p: np.ndarray,
-    log_q: np.ndarray,
-    target_needs: bool,
-) -> tuple:
-    grad_prob = grad_out * (p - t) / np.maximum(p * (1 - p), 1e-12)
-    grad_target = grad_out * (log_q - log_p) if target_needs else None
+def _clamped_log(values: Any) -> Any:
+    """log(values), clamped at -100 (PyTorch), without evaluating log(0)."""
+    floor = dual.values(values) <= _LOG_FLOOR
+    return dual.where(floor, -100.0, dual.log(dual.where(floor, 1.0, values)))
+
+
+_LOG_FLOOR = math.exp(-100)
+
+
+def _bce_backward(grad_out: Any, p: Any, t: Any, target_needs: bool) -> tuple:
+    p_values = dual.values(p)
+    small = p_values * (1 - p_values) < 1e-12
+    grad_prob = grad_out * (p - t) / dual.where(small, 1e-12, p * (1 - p))
+    grad_target = grad_out * (_clamped_log(1 - p) - _clamped_log(p)) if target_needs else None
     return grad_prob, grad_target
 
 
@@ -124,20 +127,16 @@ def _logits_cross_entropy_elements(logits: Tensor, target: Tensor) -> Tensor:
     the fused rule is right everywhere.
     """
     z, t = logits.data, target.data
-    e = np.exp(-np.abs(z))
-    out = np.maximum(z, 0) - z * t + np.log1p(e)
-    saved = (z, t, e, target.requires_grad)
+    out = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+    saved = (z, t, target.requires_grad)
     return record(
         "binary_cross_entropy_with_logits", out, (logits, target), _logits_bce_backward, saved
     )
 
 
-def _logits_bce_backward(
-    grad_out: np.ndarray, z: np.ndarray, t: np.ndarray, e: np.ndarray, target_needs: bool
-) -> tuple:
-    sigmoid = np.where(z >= 0, 1, e) / (1 + e)  # two-branch stable σ(z), e = e**-|z|
+def _logits_bce_backward(grad_out: Any, z: Any, t: Any, target_needs: bool) -> tuple:
     grad_target = -grad_out * z if target_needs else None
-    return grad_out * (sigmoid - t), grad_target
+    return grad_out * (dual.sigmoid(z) - t), grad_target
 
 
 def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -195,22 +194,18 @@ def _softmax_cross_entropy(logits: Tensor, classes: np.ndarray, scale: float) ->
     total = exp.sum(axis=1, keepdims=True)
     rows = np.arange(len(classes))
     out = np.asarray((np.log(total).sum() - shifted[rows, classes].sum()) * scale)
-    saved = (exp, total, rows, classes, scale)
+    onehot = np.zeros_like(z)
+    onehot[rows, classes] = 1
+    saved = (z, exp / total, onehot, scale)
     return record("cross_entropy", out, (logits,), _cross_entropy_backward, saved)
 
 
 def _cross_entropy_backward(
-    grad_out: np.ndarray,
-    exp: np.ndarray,
-    total: np.ndarray,
-    rows: np.ndarray,
-    classes: np.ndarray,
-    scale: float,
+    grad_out: Any, z: Any, probs: np.ndarray, onehot: np.ndarray, scale: float
 ) -> tuple:
-    grad = exp / total  # softmax
-    grad[rows, classes] -= 1
-    grad *= grad_out * scale
-    return (grad,)
+    if dual.is_recorded(grad_out):  # differentiated again: the softmax must be a function of z
+        probs = dual.softmax(z, axis=1)
+    return ((probs - onehot) * (grad_out * scale),)
 
 
 def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:

@@ -67,6 +67,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
 
 
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """GPT-2's tanh approximation, written out the textbook way."""
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -139,6 +144,7 @@ CATALOG: list[OpCase] = [
     OpCase("log", ag.log, np.log, domain=(positive,)),
     OpCase("tanh", ag.tanh, np.tanh),
     OpCase("sigmoid", ag.sigmoid, _sigmoid),
+    OpCase("gelu", ag.gelu, _gelu),
     OpCase("relu", ag.relu, lambda x: np.maximum(x, 0), domain=(_away_from((0.0,)),)),
     OpCase("step", ag.step, lambda x: (x >= 0).astype(x.dtype), differentiable=False),
     OpCase(

@@ -43,6 +43,33 @@ def test_gradient_on_drawn_shapes(case: OpCase, data: st.DataObject, seed: int) 
     check_gradient(case, data.draw(drawn_shapes(case)), seed)
 
 
+def check_second_derivative(case: OpCase, shapes: tuple, seed: int) -> None:
+    """gradgradcheck on ``sum(op(*xs) * r)``: the backward rules, run on Tensors, against
+    finite differences of first derivatives."""
+    operands = random_operands(case, shapes, seed)
+    expected = np.asarray(case.reference(*operands))
+    projection = np.random.default_rng(seed + 1).normal(size=expected.shape)
+    inputs = [ag.Tensor(array, requires_grad=True) for array in operands]
+    assert ag.gradgradcheck(lambda *xs: case.ours(*xs) * projection, *inputs)
+
+
+@pytest.mark.parametrize(
+    ("case", "shapes"),
+    [(case, shapes) for case in DIFFERENTIABLE for shapes in required_shapes(case)],
+    ids=lambda value: repr(value),
+)
+def test_second_derivative_on_required_shapes(case: OpCase, shapes: tuple) -> None:
+    check_second_derivative(case, shapes, seed=0)
+
+
+@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=repr)
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_second_derivative_on_drawn_shapes(
+    case: OpCase, data: st.DataObject, seed: int
+) -> None:
+    check_second_derivative(case, data.draw(drawn_shapes(case)), seed)
+
+
 finite = st.floats(-1e3, 1e3, allow_nan=False, width=64)
 
 

@@ -1,5 +1,9 @@
 """Every operation, one function each, with its forward rule and its local gradient together.
 
+Each rule is written once and runs on arrays or on Tensors alike (see :mod:`dual`), so that
+gradients can be differentiated again. ``broadcast_to``, ``scatter_add``, ``windows`` and
+``col2im`` are the ops that gradients of sums, indexing and convolutions are made of.
+
 ``arithmetic`` holds + - * / ** @ dot and comparisons; ``functions`` the elementwise functions
 and activations; ``reductions`` sum/mean/max/min/var/std and softmax; ``shapes`` reshape,
 transpose, indexing and joining.
@@ -21,11 +25,12 @@ from autograd_lite.ops.arithmetic import (
     pow,
     sub,
 )
-from autograd_lite.ops.conv import avg_pool2d, conv2d, max_pool2d
+from autograd_lite.ops.conv import avg_pool2d, col2im, conv2d, max_pool2d, windows
 from autograd_lite.ops.functions import (
     abs,
     clip,
     exp,
+    gelu,
     log,
     maximum,
     minimum,
@@ -38,10 +43,14 @@ from autograd_lite.ops.functions import (
 )
 from autograd_lite.ops.reductions import log_softmax, max, mean, min, softmax, std, sum, var
 from autograd_lite.ops.shapes import (
+    astype,
+    broadcast_to,
+    clone,
     concatenate,
     flatten,
     getitem,
     reshape,
+    scatter_add,
     squeeze,
     stack,
     transpose,
@@ -51,6 +60,10 @@ from autograd_lite.ops.shapes import (
 __all__ = [
     "abs",
     "add",
+    "astype",
+    "broadcast_to",
+    "clone",
+    "col2im",
     "avg_pool2d",
     "clip",
     "concatenate",
@@ -60,6 +73,7 @@ __all__ = [
     "equal",
     "exp",
     "flatten",
+    "gelu",
     "getitem",
     "greater",
     "greater_equal",
@@ -80,6 +94,7 @@ __all__ = [
     "pow",
     "relu",
     "reshape",
+    "scatter_add",
     "sigmoid",
     "softmax",
     "sqrt",
@@ -94,4 +109,5 @@ __all__ = [
     "unsqueeze",
     "var",
     "where",
+    "windows",
 ]

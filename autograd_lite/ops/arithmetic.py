@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite.engine import record
+from autograd_lite.ops import dual
 from autograd_lite.ops.operands import as_pair, as_tensor, broadcast_error
 from autograd_lite.tensor import Tensor, wrap
 
@@ -34,7 +35,7 @@ def add(a: Any, b: Any) -> Tensor:
     return record("add", _broadcasting("add", np.add, a, b), (a, b), add_backward)
 
 
-def add_backward(grad_out: np.ndarray) -> tuple:
+def add_backward(grad_out: Any) -> tuple:
     return grad_out, grad_out
 
 
@@ -45,7 +46,7 @@ def sub(a: Any, b: Any) -> Tensor:
     return record("sub", out, (a, b), sub_backward, (b.requires_grad,))
 
 
-def sub_backward(grad_out: np.ndarray, needs_b: bool) -> tuple:
+def sub_backward(grad_out: Any, needs_b: bool) -> tuple:
     return grad_out, -grad_out if needs_b else None
 
 
@@ -55,7 +56,7 @@ def neg(x: Any) -> Tensor:
     return record("neg", -x._data, (x,), neg_backward)
 
 
-def neg_backward(grad_out: np.ndarray) -> tuple:
+def neg_backward(grad_out: Any) -> tuple:
     return (-grad_out,)
 
 
@@ -73,9 +74,7 @@ def mul(a: Any, b: Any) -> Tensor:
     return record("mul", out, (a, b), mul_backward, saved)
 
 
-def mul_backward(
-    grad_out: np.ndarray, a: np.ndarray, b: np.ndarray, needs_a: bool, needs_b: bool
-) -> tuple:
+def mul_backward(grad_out: Any, a: Any, b: Any, needs_a: bool, needs_b: bool) -> tuple:
     return grad_out * b if needs_a else None, grad_out * a if needs_b else None
 
 
@@ -86,7 +85,7 @@ def div(a: Any, b: Any) -> Tensor:
     return record("div", out, (a, b), div_backward, (b._data, out, b.requires_grad))
 
 
-def div_backward(grad_out: np.ndarray, b: np.ndarray, out: np.ndarray, needs_b: bool) -> tuple:
+def div_backward(grad_out: Any, b: Any, out: Any, needs_b: bool) -> tuple:
     grad_a = grad_out / b
     return grad_a, -grad_a * out if needs_b else None
 
@@ -96,8 +95,7 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - the contract's name
     dL/dexponent = dL/dout * out * log(base).
 
     A number exponent keeps the graph to one parent; a Tensor exponent (or a number base,
-    ``2 ** x``) gets its own gradient. NOTE: where base == 0 we take log(base) * out as 0
-    (the limit of b**e * log b for e > 0), as PyTorch does.
+    ``2 ** x``) gets its own gradient. The edges follow PyTorch: see :func:`pow_backward`.
 
     >>> x = Tensor(3.0, requires_grad=True)
     >>> (x ** 2).backward()
@@ -114,30 +112,38 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - the contract's name
     return record("pow", out, (a, b), pow_backward, saved)
 
 
-def pow_number_backward(grad_out: np.ndarray, x: np.ndarray, exponent: float) -> tuple:
+def pow_number_backward(grad_out: Any, x: Any, exponent: float) -> tuple:
+    # NOTE: x ** 0 is constant, so its derivative is 0 even at x == 0, where the formula
+    # would give 0 * 0 ** -1 = NaN (PyTorch masks it the same way).
+    if exponent == 0:
+        return (grad_out * 0,)
     return (grad_out * exponent * x ** (exponent - 1),)
 
 
 def pow_backward(
-    grad_out: np.ndarray,
-    x: np.ndarray,
-    e: np.ndarray,
-    out: np.ndarray,
-    needs_base: bool,
-    needs_exponent: bool,
+    grad_out: Any, x: Any, e: Any, out: Any, needs_base: bool, needs_exponent: bool
 ) -> tuple:
-    grad_base = grad_out * e * x ** (e - 1) if needs_base else None
-    grad_exponent = None
+    """dL/dbase = g * e * x**(e - 1), 0 where e == 0;  dL/de = g * out * log(x), 0 where
+    x == 0 and e >= 0 (the limit of x**e log x), as PyTorch has it: so ``0 ** e`` has
+    gradient 0 for e > 0 and -inf for e < 0.
+
+    NOTE: the masked places are also kept out of the formulas (x**(e - 1) with e := 1,
+    log(x) with x := 1), so that differentiating the rule again gives no 0 * inf = NaN there.
+    """
+    grad_base = grad_exponent = None
+    if needs_base:
+        e_zero = dual.values(e) == 0
+        safe_e = dual.where(e_zero, 1.0, e)
+        grad_base = grad_out * dual.where(e_zero, 0.0, e * x ** (safe_e - 1))
     if needs_exponent:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_base = np.where(x == 0, 0, np.log(np.where(x == 0, 1, x)))
-        grad_exponent = grad_out * out * log_base
+        zero_base = (dual.values(x) == 0) & (dual.values(e) >= 0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log of a negative base is NaN
+            log_base = dual.log(dual.where(zero_base, 1.0, x))
+        grad_exponent = grad_out * dual.where(zero_base, 0.0, out * log_base)
     return grad_base, grad_exponent
 
 
-def matmul_backward(
-    grad_out: np.ndarray, x: np.ndarray, y: np.ndarray, needs_x: bool, needs_y: bool
-) -> tuple:
+def matmul_backward(grad_out: Any, x: Any, y: Any, needs_x: bool, needs_y: bool) -> tuple:
     """The rule shared by ``matmul`` and ``dot``: dL/dx = g @ y^T, dL/dy = x^T @ g.
 
     1-D operands are promoted as NumPy does (x to a row, y to a column) and demoted again, and
@@ -154,11 +160,11 @@ def matmul_backward(
         grad2 = grad2[..., None, :]
     grad_x = grad_y = None
     if needs_x:
-        grad_x = grad2 @ np.swapaxes(y2, -1, -2)
+        grad_x = grad2 @ y2.swapaxes(-1, -2)
         if x.ndim == 1:
             grad_x = grad_x[..., 0, :]
     if needs_y:
-        grad_y = np.swapaxes(x2, -1, -2) @ grad2
+        grad_y = x2.swapaxes(-1, -2) @ grad2
         if y.ndim == 1:
             grad_y = grad_y[..., 0]
     return grad_x, grad_y

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd_lite.engine import is_grad_enabled, record
+from autograd_lite.ops import dual
 from autograd_lite.ops.operands import as_tensor, int_pair
 from autograd_lite.tensor import Tensor, wrap
 
@@ -50,16 +51,16 @@ def _output_size(
     return (height - kernel[0]) // stride[0] + 1, (width - kernel[1]) // stride[1] + 1
 
 
-def _windows(data: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
+def windows_array(data: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
     """A no-copy view ``(n, c, out_h, out_w, kh, kw)`` of every window of ``data``."""
     view = sliding_window_view(data, kernel, axis=(2, 3))
     return view[:, :, :: stride[0], :: stride[1]]
 
 
-def _col2im(cols: np.ndarray, shape: tuple[int, ...], stride: Pair) -> np.ndarray:
+def col2im_array(cols: np.ndarray, shape: tuple[int, ...], stride: Pair) -> np.ndarray:
     """Add every window element of ``cols`` (n, c, out_h, out_w, kh, kw) back onto its pixel.
 
-    The adjoint of :func:`_windows`: the result has ``shape`` (n, c, h, w), and pixels that no
+    The adjoint of :func:`windows_array`: the result has ``shape`` (n, c, h, w), and pixels that no
     window covers get 0. NOTE: one strided ``+=`` per kernel offset, because overlapping windows
     send several gradients to one pixel; non-overlapping windows (stride == kernel) need a single
     reshape instead.
@@ -76,6 +77,51 @@ def _col2im(cols: np.ndarray, shape: tuple[int, ...], stride: Pair) -> np.ndarra
         for j in range(kw):
             grad[:, :, i : i + rows : stride[0], j : j + columns : stride[1]] += cols[..., i, j]
     return grad
+
+
+def windows(x: Any, kernel: Pair, stride: Pair) -> Tensor:
+    """out = the window view of x, ``(n, c, out_h, out_w, kh, kw)``;  dL/dx = col2im(dL/dout).
+    What conv2d's gradients are made of, so that they can be differentiated again."""
+    x = as_tensor(x, "windows")
+    out = windows_array(x._data, kernel, stride)
+    return record("windows", out, (x,), windows_backward, (x.shape, stride), {"kernel": kernel})
+
+
+def windows_backward(grad_out: Any, shape: tuple[int, ...], stride: Pair) -> tuple:
+    return (dual.col2im(grad_out, shape, stride),)
+
+
+def col2im(cols: Any, shape: tuple[int, ...], stride: Pair) -> Tensor:
+    """out = every window element added back onto its pixel (the adjoint of ``windows``);
+    dL/dcols = the window view of dL/dout."""
+    cols = as_tensor(cols, "col2im")
+    out = col2im_array(cols._data, shape, stride)
+    kernel = cols.shape[4:]
+    return record("col2im", out, (cols,), col2im_backward, (kernel, stride), {"stride": stride})
+
+
+def col2im_backward(grad_out: Any, kernel: Pair, stride: Pair) -> tuple:
+    return (dual.windows(grad_out, kernel, stride),)
+
+
+def _padded(x: Any, padding: Pair) -> Any:
+    """x with ``padding`` zeros on each side of its height and width."""
+    if not any(padding):
+        return x
+    (ph, pw), (n, c, height, width) = padding, x.shape
+    interior = (slice(None), slice(None), slice(ph, ph + height), slice(pw, pw + width))
+    return dual.scatter_add(x, (n, c, height + 2 * ph, width + 2 * pw), interior)
+
+
+def _columns(padded: Any, kernel: Pair, stride: Pair) -> Any:
+    """im2col: rows are window elements (c, i, j), columns are output positions (b, r, q).
+
+    NOTE: this order (not positions-by-elements) makes both the copy and the transposes in
+    conv2d move whole contiguous rows of out_w pixels, which is ~3x faster for thin kernels.
+    """
+    view = dual.windows(padded, kernel, stride)
+    n, channels, out_h, out_w, kh, kw = view.shape
+    return view.transpose(1, 4, 5, 0, 2, 3).reshape(channels * kh * kw, n * out_h * out_w)
 
 
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
@@ -130,57 +176,52 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         raise ValueError(f"conv2d: weight of shape {weight.shape} has an empty kernel")
     out_h, out_w = _output_size("conv2d", x.shape, (kh, kw), stride, padding)
 
-    padded = x.data
-    if any(padding):
-        ph, pw = padding
-        padded = np.pad(padded, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    # im2col: rows are window elements (c, i, j), columns are output positions (b, r, q).
-    # NOTE: this order (not positions-by-elements) makes both the copy and the transposes
-    # below move whole contiguous rows of out_w pixels, which is ~3x faster for thin kernels.
-    windows = _windows(padded, (kh, kw), stride)
-    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(channels * kh * kw, n * out_h * out_w)
-    kernel_matrix = weight.data.reshape(out_channels, channels * kh * kw)
-    out_rows = kernel_matrix @ cols
+    cols = _columns(_padded(x._data, padding), (kh, kw), stride)
+    out_rows = weight._data.reshape(out_channels, channels * kh * kw) @ cols
     if bias is not None:
-        out_rows = out_rows + bias.data[:, None]
+        out_rows = out_rows + bias._data[:, None]
     out = np.ascontiguousarray(
         out_rows.reshape(out_channels, n, out_h, out_w).transpose(1, 0, 2, 3)
     )
 
     cols_if_needed = cols if weight.requires_grad else None  # only dL/dweight needs them
-    needs_bias = bias is not None and bias.requires_grad
-    geometry = (weight.shape, padded.shape, stride, padding)
-    saved = (cols_if_needed, kernel_matrix, geometry, x.requires_grad, needs_bias, bias is not None)
+    needs = (x.requires_grad, weight.requires_grad, bias is not None and bias.requires_grad)
+    saved = (x._data, weight._data, cols_if_needed, stride, padding, needs, bias is not None)
     parents = (x, weight) if bias is None else (x, weight, bias)
     attrs = {"stride": stride, "padding": padding}
     return record("conv2d", out, parents, conv2d_backward, saved, attrs=attrs)
 
 
 def conv2d_backward(
-    grad_out: np.ndarray,
-    cols: np.ndarray | None,
-    kernel_matrix: np.ndarray,
-    geometry: tuple,
-    needs_x: bool,
-    needs_bias: bool,
+    grad_out: Any,
+    x: Any,
+    weight: Any,
+    cols: Any,
+    stride: Pair,
+    padding: Pair,
+    needs: tuple[bool, bool, bool],
     has_bias: bool,
 ) -> tuple:
     """With G = ``grad_out`` as an (out_channels, positions) matrix: dL/dweight = G @ colsᵀ,
     dL/dbias = G summed over positions, dL/dx = col2im(Wᵀ @ G) with the padding cut off."""
-    weight_shape, padded_shape, stride, padding = geometry
-    out_channels, channels, kh, kw = weight_shape
+    needs_x, needs_weight, needs_bias = needs
+    out_channels, channels, kh, kw = weight.shape
     n, _, out_h, out_w = grad_out.shape
     grad_rows = grad_out.transpose(1, 0, 2, 3).reshape(out_channels, n * out_h * out_w)
     grad_x = grad_weight = grad_bias = None
-    if cols is not None:
-        grad_weight = (grad_rows @ cols.T).reshape(weight_shape)
+    if needs_weight:
+        if dual.is_recorded(grad_out):  # differentiated again: cols must be a function of x
+            cols = _columns(_padded(x, padding), (kh, kw), stride)
+        grad_weight = (grad_rows @ cols.T).reshape(weight.shape)
     if needs_bias:
         grad_bias = grad_rows.sum(axis=1)
     if needs_x:
+        kernel_matrix = weight.reshape(out_channels, channels * kh * kw)
         grad_cols = (kernel_matrix.T @ grad_rows).reshape(channels, kh, kw, n, out_h, out_w)
-        grad_padded = _col2im(grad_cols.transpose(3, 0, 4, 5, 1, 2), padded_shape, stride)
-        (ph, pw), (height, width) = padding, padded_shape[2:]
-        grad_x = grad_padded[:, :, ph : height - ph, pw : width - pw]
+        (ph, pw), (height, width) = padding, x.shape[2:]
+        padded_shape = (n, channels, height + 2 * ph, width + 2 * pw)
+        grad_padded = dual.col2im(grad_cols.transpose(3, 0, 4, 5, 1, 2), padded_shape, stride)
+        grad_x = grad_padded[:, :, ph : ph + height, pw : pw + width]
     return (grad_x, grad_weight, grad_bias) if has_bias else (grad_x, grad_weight)
 
 
@@ -192,7 +233,7 @@ def _pool_setup(
     kernel = int_pair(kernel_size, "kernel_size", op, smallest=1)
     steps = kernel if stride is None else int_pair(stride, "stride", op, smallest=1)
     _output_size(op, x.shape, kernel, steps, (0, 0))
-    return x, kernel, steps, _windows(x.data, kernel, steps)
+    return x, kernel, steps, windows_array(x._data, kernel, steps)
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
@@ -235,18 +276,12 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
 
 
 def max_pool2d_backward(
-    grad_out: np.ndarray, picked: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair
+    grad_out: Any, picked: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair
 ) -> tuple:
-    """dL/dx: each window's gradient added onto the element it picked (one pass per offset)."""
-    grad = np.zeros(shape, dtype=grad_out.dtype)
-    rows = stride[0] * (picked.shape[2] - 1) + 1
-    columns = stride[1] * (picked.shape[3] - 1) + 1
-    zero = np.zeros((), dtype=grad_out.dtype)
-    for index in range(kernel[0] * kernel[1]):
-        i, j = divmod(index, kernel[1])
-        target = grad[:, :, i : i + rows : stride[0], j : j + columns : stride[1]]
-        target += np.where(picked == index, grad_out, zero)
-    return (grad,)
+    """dL/dx: each window's gradient put on the element it picked, then added onto the pixels."""
+    kh, kw = kernel
+    chosen = picked[..., None, None] == np.arange(kh * kw).reshape(kh, kw)
+    return (dual.col2im(dual.where(chosen, grad_out[..., None, None], 0), shape, stride),)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
@@ -268,9 +303,9 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
 
 
 def avg_pool2d_backward(
-    grad_out: np.ndarray, shape: tuple[int, ...], window_shape: tuple[int, ...], stride: Pair
+    grad_out: Any, shape: tuple[int, ...], window_shape: tuple[int, ...], stride: Pair
 ) -> tuple:
     """dL/dx: each window's gradient shared equally among its kh * kw elements."""
     count = window_shape[4] * window_shape[5]
-    cols = np.broadcast_to((grad_out / count)[..., None, None], window_shape)
-    return (_col2im(cols, shape, stride),)
+    cols = dual.broadcast_to((grad_out / count)[..., None, None], window_shape)
+    return (dual.col2im(cols, shape, stride),)

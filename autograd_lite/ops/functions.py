@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from autograd_lite.engine import record
+from autograd_lite.ops import dual
 from autograd_lite.ops.operands import as_pair, as_tensor, broadcast_error
 from autograd_lite.tensor import Tensor
 
@@ -18,7 +20,7 @@ def exp(x: Any) -> Tensor:
     return record("exp", out, (x,), exp_backward, (out,))
 
 
-def exp_backward(grad_out: np.ndarray, out: np.ndarray) -> tuple:
+def exp_backward(grad_out: Any, out: Any) -> tuple:
     return (grad_out * out,)
 
 
@@ -28,7 +30,7 @@ def log(x: Any) -> Tensor:
     return record("log", np.log(x._data), (x,), log_backward, (x._data,))
 
 
-def log_backward(grad_out: np.ndarray, x: np.ndarray) -> tuple:
+def log_backward(grad_out: Any, x: Any) -> tuple:
     return (grad_out / x,)
 
 
@@ -39,8 +41,31 @@ def tanh(x: Any) -> Tensor:
     return record("tanh", out, (x,), tanh_backward, (out,))
 
 
-def tanh_backward(grad_out: np.ndarray, out: np.ndarray) -> tuple:
+def tanh_backward(grad_out: Any, out: Any) -> tuple:
     return (grad_out * (1 - out * out),)
+
+
+GELU_SCALE = math.sqrt(2 / math.pi)  # a Python float: float32 stays float32
+GELU_CUBIC = 0.044715
+
+
+def gelu(x: Any) -> Tensor:
+    """GELU, GPT-2's tanh approximation:  out = x/2 * (1 + t),  t = tanh(√(2/π) (x + 0.044715 x³));
+    dL/dx = dL/dout * (½ (1 + t) + ½ x (1 - t²) √(2/π) (1 + 3 · 0.044715 x²)).
+
+    >>> gelu(Tensor([-1.0, 0.0, 1.0]))
+    Tensor([-0.15880801,  0.        ,  0.84119199])
+    """
+    x = as_tensor(x, "gelu")
+    data = x._data
+    out = 0.5 * data * (1 + np.tanh(GELU_SCALE * (data + GELU_CUBIC * data**3)))
+    return record("gelu", out, (x,), gelu_backward, (data,))
+
+
+def gelu_backward(grad_out: Any, x: Any) -> tuple:
+    t = dual.tanh(GELU_SCALE * (x + GELU_CUBIC * x**3))
+    slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_SCALE * (1 + 3 * GELU_CUBIC * x * x)
+    return (grad_out * slope,)
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -69,10 +94,8 @@ def sigmoid(x: Any) -> Tensor:
     return record("sigmoid", out, (x,), sigmoid_backward, (out,))
 
 
-def sigmoid_backward(grad_out: np.ndarray, out: np.ndarray) -> tuple:
-    grad = grad_out * out
-    grad *= 1 - out
-    return (grad,)
+def sigmoid_backward(grad_out: Any, out: Any) -> tuple:
+    return (grad_out * out * (1 - out),)
 
 
 def relu(x: Any) -> Tensor:
@@ -87,8 +110,8 @@ def relu(x: Any) -> Tensor:
     return record("relu", np.maximum(x._data, 0), (x,), relu_backward, (x._data,))
 
 
-def relu_backward(grad_out: np.ndarray, x: np.ndarray) -> tuple:
-    return (grad_out * (x > 0),)
+def relu_backward(grad_out: Any, x: Any) -> tuple:
+    return (grad_out * (dual.values(x) > 0),)
 
 
 def step(x: Any, threshold: float = 0.0) -> Tensor:
@@ -111,7 +134,7 @@ def step(x: Any, threshold: float = 0.0) -> Tensor:
     return record("step", out, (x,), step_backward, attrs={"threshold": threshold})
 
 
-def step_backward(grad_out: np.ndarray) -> tuple:
+def step_backward(grad_out: Any) -> tuple:
     return (grad_out,)
 
 
@@ -121,8 +144,8 @@ def abs(x: Any) -> Tensor:  # noqa: A001 - the contract's name
     return record("abs", np.abs(x._data), (x,), abs_backward, (x._data,))
 
 
-def abs_backward(grad_out: np.ndarray, x: np.ndarray) -> tuple:
-    return (grad_out * np.sign(x),)
+def abs_backward(grad_out: Any, x: Any) -> tuple:
+    return (grad_out * np.sign(dual.values(x)),)
 
 
 def sqrt(x: Any) -> Tensor:
@@ -132,7 +155,7 @@ def sqrt(x: Any) -> Tensor:
     return record("sqrt", out, (x,), sqrt_backward, (out,))
 
 
-def sqrt_backward(grad_out: np.ndarray, out: np.ndarray) -> tuple:
+def sqrt_backward(grad_out: Any, out: Any) -> tuple:
     return (grad_out / (2 * out),)
 
 
@@ -162,14 +185,13 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - co
     return record("clip", out, (x,), clip_backward, (data, low, high), attrs)
 
 
-def clip_backward(
-    grad_out: np.ndarray, x: np.ndarray, low: np.ndarray | None, high: np.ndarray | None
-) -> tuple:
-    inside = np.ones(x.shape, dtype=bool)
+def clip_backward(grad_out: Any, x: Any, low: np.ndarray | None, high: np.ndarray | None) -> tuple:
+    data = dual.values(x)
+    inside = np.ones(data.shape, dtype=bool)
     if low is not None:
-        inside &= x >= low
+        inside &= data >= low
     if high is not None:
-        inside &= x <= high
+        inside &= data <= high
     return (grad_out * inside,)
 
 
@@ -185,14 +207,10 @@ def _extremum_pair(op: str, fn: Any, a: Any, b: Any) -> Tensor:
 
 
 def extremum_pair_backward(
-    grad_out: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    out: np.ndarray,
-    needs_x: bool,
-    needs_y: bool,
+    grad_out: Any, x: Any, y: Any, out: Any, needs_x: bool, needs_y: bool
 ) -> tuple:
     """The gradient goes to whichever operand equals the output. NOTE: ties split it equally."""
+    x, y, out = dual.values(x), dual.values(y), dual.values(out)
     share_x = (x == out) * (1 - 0.5 * (x == y))
     return (
         grad_out * share_x if needs_x else None,
@@ -233,5 +251,5 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return record("where", out, (a, b), where_backward, (mask,))
 
 
-def where_backward(grad_out: np.ndarray, mask: np.ndarray) -> tuple:
-    return np.where(mask, grad_out, 0), np.where(mask, 0, grad_out)
+def where_backward(grad_out: Any, mask: np.ndarray) -> tuple:
+    return dual.where(mask, grad_out, 0), dual.where(mask, 0, grad_out)

@@ -6,12 +6,14 @@ over the elements that produced each output.
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any
 
 import numpy as np
 
 from autograd_lite.engine import record
+from autograd_lite.ops import dual
 from autograd_lite.ops.operands import as_tensor, normalize_axis
 from autograd_lite.tensor import Tensor
 
@@ -24,9 +26,14 @@ def _reduced_axes(x: Tensor, axis: Any, keepdims: Any, op: str) -> tuple[int, ..
     return tuple(range(x.ndim)) if axes is None else axes
 
 
-def _expand(grad_out: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+def _expand(grad_out: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """``grad_out`` with the reduced axes back as length-1 axes, ready to broadcast."""
-    return grad_out if keepdims else np.expand_dims(grad_out, axes)
+    if keepdims:
+        return grad_out
+    kept_shape = list(grad_out.shape)
+    for axis in axes:
+        kept_shape.insert(axis, 1)
+    return grad_out.reshape(kept_shape)
 
 
 def _count(x: Tensor, axes: tuple[int, ...]) -> int:
@@ -51,21 +58,24 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 
 def spread_backward(
-    grad_out: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...], count: int
+    grad_out: Any, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...], count: int
 ) -> tuple:
     """sum and mean: each input element gets dL/dout of its output, divided by ``count``."""
     grad = _expand(grad_out, axes, keepdims)
-    return (np.broadcast_to(grad / count if count != 1 else grad, shape),)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a mean over no elements
+        return (dual.broadcast_to(grad / count if count != 1 else grad, shape),)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """out = Σ x / n over ``axis``;  dL/dx = dL/dout / n for every element."""
+    """out = Σ x / n over ``axis``;  dL/dx = dL/dout / n for every element.
+
+    The mean of no elements is NaN, as in NumPy (without its warning).
+    """
     x = as_tensor(x, "mean")
     axes = _reduced_axes(x, axis, keepdims, "mean")
     count = _count(x, axes)
-    if count == 0:
-        raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
-    out = np.asarray(x._data.mean(axis=axes, keepdims=keepdims))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(x._data.sum(axis=axes, keepdims=keepdims) / count)
     saved = (axes, keepdims, x.shape, count)
     return record("mean", out, (x,), spread_backward, saved, _axis_attrs(axis, keepdims))
 
@@ -83,10 +93,10 @@ def _extremum(op: str, fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
 
 
 def extremum_backward(
-    grad_out: np.ndarray, x: np.ndarray, kept: np.ndarray, axes: tuple[int, ...], keepdims: bool
+    grad_out: Any, x: Any, kept: np.ndarray, axes: tuple[int, ...], keepdims: bool
 ) -> tuple:
     """dL/dout goes to the extreme elements. NOTE: tied extremes share it equally (amax)."""
-    winners = x == kept
+    winners = dual.values(x) == kept
     return (winners * (_expand(grad_out, axes, keepdims) / winners.sum(axes, keepdims=True)),)
 
 
@@ -109,17 +119,20 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 def _variance_parts(
     x: Tensor, axis: Any, keepdims: Any, ddof: Any, op: str
 ) -> tuple[tuple[int, ...], np.ndarray, int]:
+    """The reduced axes, x minus its mean, and the divisor n - ddof (0 when ddof >= n: the
+    result is then inf or NaN, as in NumPy)."""
     if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, np.integer)):
         raise TypeError(f"{op}: ddof must be an int, got {ddof!r}")
     axes = _reduced_axes(x, axis, keepdims, op)
-    count = _count(x, axes) - ddof
-    if count <= 0:
-        raise ValueError(
-            f"{op}: {count + ddof} elements over axis {axis} of shape {x.shape} "
-            f"are too few for ddof={ddof}"
-        )
-    centered = x._data - x._data.mean(axis=axes, keepdims=True)
-    return axes, centered, count
+    count = builtins.max(_count(x, axes) - int(ddof), 0)
+    return axes, _centered(x._data, axes), count
+
+
+def _centered(x: Any, axes: tuple[int, ...]) -> Any:
+    """x minus its mean over ``axes`` (NaN over no elements). The rules recompute it from x
+    itself, so that differentiating a rule again reaches x through the mean too."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return x - x.sum(axis=axes, keepdims=True) / math.prod(x.shape[axis] for axis in axes)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -130,36 +143,42 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     """
     x = as_tensor(x, "var")
     axes, centered, count = _variance_parts(x, axis, keepdims, ddof, "var")
-    out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / count)
-    saved = (centered, axes, keepdims, count)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / count)
+    saved = (x._data, axes, keepdims, count)
     return record("var", out, (x,), var_backward, saved, {"axis": axis, "ddof": ddof})
 
 
 def var_backward(
-    grad_out: np.ndarray, centered: np.ndarray, axes: tuple[int, ...], keepdims: bool, count: int
+    grad_out: Any, x: Any, axes: tuple[int, ...], keepdims: bool, count: int
 ) -> tuple:
-    return (_expand(grad_out, axes, keepdims) * (2 / count) * centered,)
+    scale = 2 / count if count else math.inf  # ddof >= n: inf, as the forward's n / 0
+    with np.errstate(invalid="ignore"):
+        return (_expand(grad_out, axes, keepdims) * scale * _centered(x, axes),)
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """out = √var(x);  dL/dx = dL/dout * (x - mean) / ((n - ddof) * out)."""
+    """out = √var(x);  dL/dx = dL/dout * (x - mean) / ((n - ddof) * out).
+
+    NOTE: where out is 0 (all elements equal) the gradient is 0, as in PyTorch, not the
+    0 / 0 = NaN of the formula.
+    """
     x = as_tensor(x, "std")
     axes, centered, count = _variance_parts(x, axis, keepdims, ddof, "std")
-    out = np.asarray(np.sqrt((centered * centered).sum(axis=axes, keepdims=keepdims) / count))
-    saved = (centered, out, axes, keepdims, count)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(np.sqrt((centered * centered).sum(axis=axes, keepdims=keepdims) / count))
+    saved = (x._data, out, axes, keepdims, count)
     return record("std", out, (x,), std_backward, saved, {"axis": axis, "ddof": ddof})
 
 
 def std_backward(
-    grad_out: np.ndarray,
-    centered: np.ndarray,
-    out: np.ndarray,
-    axes: tuple[int, ...],
-    keepdims: bool,
-    count: int,
+    grad_out: Any, x: Any, out: Any, axes: tuple[int, ...], keepdims: bool, count: int
 ) -> tuple:
     kept = _expand(out, axes, keepdims)
-    return (_expand(grad_out, axes, keepdims) * centered / (count * kept),)
+    zero = dual.values(kept) == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = _expand(grad_out, axes, keepdims) / (count * dual.where(zero, 1.0, kept))
+        return (dual.where(zero, 0.0, scale * _centered(x, axes)),)
 
 
 def _single_axis(x: Tensor, axis: Any, op: str) -> int:
@@ -168,32 +187,45 @@ def _single_axis(x: Tensor, axis: Any, op: str) -> int:
     return normalize_axis(axis, x.shape, op)[0]  # type: ignore[index]
 
 
+def softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
+    """e**x / Σ e**x along ``axis``, shifted by the max so it never overflows. Entries of
+    -inf (a mask) give 0; a slice that is all -inf gives NaN, as in PyTorch."""
+    with np.errstate(invalid="ignore"):
+        shifted = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))
+        return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """out = e**x / Σ e**x along ``axis`` (shifted by the max, so it never overflows);
-    dL/dx = out * (dL/dout - Σ dL/dout * out).
+    dL/dx = out * (dL/dout - Σ dL/dout * out). Masked (-inf) entries give 0 and gradient 0.
 
     >>> softmax(Tensor([1000.0, 1000.0]))
     Tensor([0.5, 0.5])
+    >>> softmax(Tensor([0.0, -np.inf]))
+    Tensor([1., 0.])
     """
     x = as_tensor(x, "softmax")
     axis = _single_axis(x, axis, "softmax")
-    shifted = np.exp(x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf))
-    out = shifted / shifted.sum(axis=axis, keepdims=True)
+    out = softmax_array(x._data, axis)
     return record("softmax", out, (x,), softmax_backward, (out, axis), {"axis": axis})
 
 
-def softmax_backward(grad_out: np.ndarray, out: np.ndarray, axis: int) -> tuple:
+def softmax_backward(grad_out: Any, out: Any, axis: int) -> tuple:
     return (out * (grad_out - (grad_out * out).sum(axis=axis, keepdims=True)),)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """out = x - log Σ e**x along ``axis`` (stable);  dL/dx = dL/dout - e**out * Σ dL/dout."""
+    """out = x - log Σ e**x along ``axis`` (stable);  dL/dx = dL/dout - e**out * Σ dL/dout.
+
+    Masked (-inf) entries give -inf; their gradient is finite (e**out is 0 there).
+    """
     x = as_tensor(x, "log_softmax")
     axis = _single_axis(x, axis, "log_softmax")
-    shifted = x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf)
-    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    with np.errstate(invalid="ignore"):
+        shifted = x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return record("log_softmax", out, (x,), log_softmax_backward, (out, axis), {"axis": axis})
 
 
-def log_softmax_backward(grad_out: np.ndarray, out: np.ndarray, axis: int) -> tuple:
-    return (grad_out - np.exp(out) * grad_out.sum(axis=axis, keepdims=True),)
+def log_softmax_backward(grad_out: Any, out: Any, axis: int) -> tuple:
+    return (grad_out - dual.exp(out) * grad_out.sum(axis=axis, keepdims=True),)

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite.engine import record
+from autograd_lite.engine import record, unbroadcast
+from autograd_lite.ops import dual
 from autograd_lite.ops.operands import as_tensor, normalize_axis
-from autograd_lite.tensor import Tensor
+from autograd_lite.tensor import Tensor, as_dtype, wrap
 
 
 def _shape_argument(shape: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -36,7 +37,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     return record("reshape", out, (x,), reshape_backward, (x.shape,), {"shape": out.shape})
 
 
-def reshape_backward(grad_out: np.ndarray, shape: tuple[int, ...]) -> tuple:
+def reshape_backward(grad_out: Any, shape: tuple[int, ...]) -> tuple:
     """The rule of every op that only changes the shape: put dL/dout back in x's shape."""
     return (grad_out.reshape(shape),)
 
@@ -54,7 +55,7 @@ def transpose(x: Any, *axes: Any) -> Tensor:
     return record("transpose", out, (x,), transpose_backward, (inverse,), attrs)
 
 
-def transpose_backward(grad_out: np.ndarray, inverse: tuple[int, ...]) -> tuple:
+def transpose_backward(grad_out: Any, inverse: tuple[int, ...]) -> tuple:
     return (grad_out.transpose(inverse),)
 
 
@@ -89,20 +90,72 @@ def getitem(x: Any, index: Any) -> Tensor:
         raise IndexError(
             f"getitem: index {index!r} does not fit shape {x.shape}: {error}"
         ) from None
-    saved = (x.shape, x.dtype, index, _has_array(index))
     attrs = {"index": index}
-    return record("getitem", np.asarray(out), (x,), getitem_backward, saved, attrs)
+    return record("getitem", np.asarray(out), (x,), getitem_backward, (x.shape, index), attrs)
 
 
-def getitem_backward(
-    grad_out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, index: Any, repeats: bool
-) -> tuple:
-    grad = np.zeros(shape, dtype=dtype)
-    if repeats:  # integer arrays may name an element twice: add, don't overwrite
-        np.add.at(grad, index, grad_out)
+def getitem_backward(grad_out: Any, shape: tuple[int, ...], index: Any) -> tuple:
+    return (dual.scatter_add(grad_out, shape, index),)
+
+
+def scatter_add_array(values: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices add up."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if _has_array(index):  # integer arrays may name an element twice: add, don't overwrite
+        np.add.at(out, index, values)
     else:
-        grad[index] = grad_out
-    return (grad,)
+        out[index] = values
+    return out
+
+
+def scatter_add(values: Any, shape: tuple[int, ...], index: Any) -> Tensor:
+    """out = zeros(shape) with ``values`` added at ``index`` (the adjoint of ``x[index]``);
+    dL/dvalues = dL/dout[index]. What getitem's gradient is made of, so that it can be
+    differentiated again."""
+    values = as_tensor(values, "scatter_add")
+    out = scatter_add_array(values._data, shape, index)
+    return record("scatter_add", out, (values,), scatter_add_backward, (index,), {"index": index})
+
+
+def scatter_add_backward(grad_out: Any, index: Any) -> tuple:
+    return (grad_out[index],)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Tensor:
+    """out = x repeated along axes to ``shape`` (NumPy broadcasting);  dL/dx = dL/dout summed
+    over the repeated axes. (What the gradients of sum and mean are made of.)"""
+    x = as_tensor(x, "broadcast_to")
+    out = np.broadcast_to(x._data, shape)
+    return record("broadcast_to", out, (x,), broadcast_to_backward, (x.shape,), {"shape": shape})
+
+
+def broadcast_to_backward(grad_out: Any, shape: tuple[int, ...]) -> tuple:
+    return (unbroadcast(grad_out, shape),)
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """out = x converted to ``dtype``;  dL/dx = dL/dout, converted back to x's dtype by the
+    engine, as for every gradient.
+
+    >>> astype(Tensor([1.5, 2.5]), "float32")
+    Tensor([1.5, 2.5], dtype=float32)
+    """
+    x = as_tensor(x, "astype")
+    target = as_dtype(dtype, "astype")
+    out = x._data.astype(target)
+    if target.kind != "f":  # integers and bools carry no gradient: nothing to record
+        return wrap(out)
+    return record("astype", out, (x,), clone_backward, attrs={"dtype": str(target)})
+
+
+def clone(x: Any) -> Tensor:
+    """out = a copy of x, recorded;  dL/dx = dL/dout."""
+    x = as_tensor(x, "clone")
+    return record("clone", x._data.copy(), (x,), clone_backward)
+
+
+def clone_backward(grad_out: Any) -> tuple:
+    return (grad_out,)
 
 
 def flatten(x: Any, start_axis: int = 0) -> Tensor:
@@ -174,17 +227,18 @@ def concatenate(tensors: Any, axis: int = 0) -> Tensor:
     axis = _joining_axis(axis, "concatenate")
     try:
         out = np.concatenate([part._data for part in parts], axis=axis)
-    except (ValueError, np.exceptions.AxisError):
+    except (ValueError, OverflowError, np.exceptions.AxisError):
         shapes = ", ".join(str(part.shape) for part in parts)
         raise ValueError(f"concatenate: shapes {shapes} cannot be joined on axis {axis}") from None
-    boundaries = np.cumsum([part.shape[axis] for part in parts])[:-1]
-
-    saved = (boundaries, axis)
+    ends = np.cumsum([part.shape[axis] for part in parts]).tolist()
+    spans = tuple(zip([0] + ends[:-1], ends))
+    saved = (spans, axis % out.ndim)
     return record("concatenate", out, parts, concatenate_backward, saved, {"axis": axis})
 
 
-def concatenate_backward(grad_out: np.ndarray, boundaries: np.ndarray, axis: int) -> tuple:
-    return tuple(np.split(grad_out, boundaries, axis=axis))
+def concatenate_backward(grad_out: Any, spans: tuple[tuple[int, int], ...], axis: int) -> tuple:
+    before = (slice(None),) * axis
+    return tuple(grad_out[before + (slice(start, end),)] for start, end in spans)
 
 
 def stack(tensors: Any, axis: int = 0) -> Tensor:
@@ -197,13 +251,14 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
     axis = _joining_axis(axis, "stack")
     try:
         out = np.stack([part._data for part in parts], axis=axis)
-    except (ValueError, np.exceptions.AxisError):
+    except (ValueError, OverflowError, np.exceptions.AxisError):
         shapes = ", ".join(str(part.shape) for part in parts)
         raise ValueError(f"stack: shapes {shapes} cannot be stacked on axis {axis}") from None
     new_axis = axis % out.ndim
+    saved = (new_axis, len(parts))
+    return record("stack", out, parts, stack_backward, saved, {"axis": axis})
 
-    return record("stack", out, parts, stack_backward, (new_axis,), {"axis": axis})
 
-
-def stack_backward(grad_out: np.ndarray, axis: int) -> tuple:
-    return tuple(np.moveaxis(grad_out, axis, 0))
+def stack_backward(grad_out: Any, axis: int, count: int) -> tuple:
+    before = (slice(None),) * axis
+    return tuple(grad_out[before + (i,)] for i in range(count))

@@ -23,8 +23,6 @@ Tensor([2., 6.], op='mul', requires_grad=True)
 from __future__ import annotations
 
 import os
-import zipfile
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -32,6 +30,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from autograd_lite import Tensor, name_scope
+from nn.archive import read_npz, write_npz
 
 PathLike = str | os.PathLike
 
@@ -151,16 +150,12 @@ class Module:
         ['layers.0.weights', 'layers.0.bias', 'layers.1.weights', 'layers.1.bias']
         """
         seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [("", self)]
         found: list[tuple[str, Tensor]] = []
-        while stack:
-            prefix, module = stack.pop()
+        for prefix, module in self._walk():
             for name, parameter in module._parameters.items():
                 if id(parameter) not in seen:
                     seen.add(id(parameter))
                     found.append((prefix + name, parameter))
-            children = [(f"{prefix}{name}.", child) for name, child in module._modules.items()]
-            stack.extend(reversed(children))
         return iter(found)
 
     def parameters(self) -> list[Tensor]:
@@ -172,6 +167,37 @@ class Module:
         for parameter in self.parameters():
             parameter.grad = None
 
+    def named_generators(self) -> Iterator[tuple[str, np.random.Generator]]:
+        """``(dotted_name, generator)`` for every NumPy random generator a module here keeps as
+        an attribute (``Dropout``'s masks come from one), each once. Saving and restoring
+        their states is what lets a resumed training run draw the same random numbers.
+
+        >>> import nn
+        >>> model = nn.Sequential(nn.Dense(2, 2, rng=0), nn.Dropout(0.5))
+        >>> [name for name, _ in model.named_generators()]
+        ['1._rng']
+        """
+        seen: set[int] = set()
+        found: list[tuple[str, np.random.Generator]] = []
+        for prefix, module in self._walk():
+            for name, value in vars(module).items():
+                if isinstance(value, np.random.Generator) and id(value) not in seen:
+                    seen.add(id(value))
+                    found.append((prefix + name, value))
+        return iter(found)
+
+    def _walk(self) -> list[tuple[str, Module]]:
+        """This module and every one below it, depth first in assignment order, each with the
+        dotted prefix of its names (``""`` for this one, ``"layers.0."`` below)."""
+        stack: list[tuple[str, Module]] = [("", self)]
+        order: list[tuple[str, Module]] = []
+        while stack:
+            prefix, module = stack.pop()
+            order.append((prefix, module))
+            children = [(f"{prefix}{name}.", child) for name, child in module._modules.items()]
+            stack.extend(reversed(children))
+        return order
+
     # --- saving and loading -----------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """A copy of every parameter's data, keyed by its dotted name."""
@@ -180,7 +206,7 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any]) -> Module:
         """Copy ``state`` into the parameters, all or nothing.
 
-        Every entry is checked first: a missing or unexpected name, a wrong shape or a
+        Every entry is checked first: a missing, unexpected or ``None`` entry, a wrong shape or a
         non-float entry raises ``ValueError`` (``TypeError`` when the only problems are
         dtypes) listing each problem, and no parameter changes. Values are cast to each
         parameter's dtype and copied, so the model never shares memory with ``state``.
@@ -189,8 +215,7 @@ class Module:
             raise TypeError(
                 f"load_state_dict: expected a mapping of name to array, got {type(state).__name__}"
             )
-        arrays = self._checked_state(dict(state), [], "load_state_dict")
-        self._assign(arrays)
+        self._assign(self._checked_state(state, "load_state_dict"))
         return self
 
     def save(self, path: PathLike | BinaryIO) -> Path | None:
@@ -200,26 +225,23 @@ class Module:
         the path actually written is returned (``None`` when given an open binary file).
         """
         state = self.state_dict()
-        target: Any = path
-        written: Path | None = None
-        if not hasattr(path, "write"):
-            text = os.fspath(path)  # type: ignore[arg-type]
-            if not text.endswith(".npz"):
-                text += ".npz"
-            target = written = Path(text)
-        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-            for name, array in state.items():
-                with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, array, allow_pickle=False)
+        if hasattr(path, "write"):
+            write_npz(path, state)  # type: ignore[arg-type]
+            return None
+        text = os.fspath(path)  # type: ignore[arg-type]
+        written = Path(text if text.endswith(".npz") else text + ".npz")
+        write_npz(written, state)
         return written
 
     def load(self, path: PathLike | BinaryIO) -> Module:
         """Fill this model in place from an ``.npz`` written by :meth:`save`; returns the model.
 
-        The file is read with ``allow_pickle=False``, so it can never run code; a pickled
-        entry is refused by name. If ``path`` does not exist but ``path + ".npz"`` does (what
-        :meth:`save` wrote), that file is read. All checks of :meth:`load_state_dict` apply,
-        and on any error no parameter changes.
+        The file is read by :func:`nn.archive.read_npz`, which never unpickles (a pickled entry
+        is refused by name, so a model file can never run code) and checks every entry's
+        header before reading its data (a header claiming a shape the file cannot hold is a
+        ``ValueError`` naming the entry, not a ``MemoryError``). If ``path`` does not exist but
+        ``path + ".npz"`` does (what :meth:`save` wrote), that file is read. All checks of
+        :meth:`load_state_dict` apply, and on any error no parameter changes.
         """
         source: Any = path
         if not hasattr(path, "read"):
@@ -227,41 +249,22 @@ class Module:
             if not os.path.exists(text) and os.path.exists(text + ".npz"):
                 text += ".npz"
             source = text
-        try:
-            archive = np.load(source, allow_pickle=False)
-        except (FileNotFoundError, IsADirectoryError, PermissionError):
-            raise
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-            raise ValueError(f"load: {path!r} is not a NumPy .npz archive ({error})") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(
-                f"load: {path!r} holds a single array, not an .npz archive of named parameters"
-            )
-        problems: list[str] = []
-        entries: dict[str, Any] = {}
-        with archive:
-            for name in archive.files:
-                try:
-                    entries[name] = archive[name]
-                except ValueError as error:
-                    if "pickle" in str(error):
-                        problems.append(f"entry {name!r} is pickled (refused: it could run code)")
-                    else:
-                        problems.append(f"entry {name!r} is not a NumPy array ({error})")
-                    entries[name] = None
-                except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-                    problems.append(f"entry {name!r} cannot be read: the file is damaged ({error})")
-                    entries[name] = None
-        arrays = self._checked_state(entries, problems, "load")
-        self._assign(arrays)
+        arrays, unreadable = read_npz(source, "load")
+        self._assign(self._checked_state(arrays, "load", unreadable))
         return self
 
     def _checked_state(
-        self, state: dict[str, Any], problems: list[str], where: str
+        self, state: Mapping[str, Any], where: str, unreadable: Mapping[str, str] | None = None
     ) -> dict[str, np.ndarray]:
-        """Validate ``state`` against the parameters; raise listing every problem found."""
+        """``state`` as arrays of each parameter's shape, or an error listing every problem.
+
+        ``unreadable`` maps entries already refused (by the file reader) to why; they are
+        reported as such rather than as missing.
+        """
+        refused = dict(unreadable or {})
         expected = dict(self.named_parameters())
-        missing = [name for name in expected if name not in state]
+        problems = list(refused.values())
+        missing = [name for name in expected if name not in state and name not in refused]
         unexpected = [name for name in state if name not in expected]
         if missing:
             problems.append(f"missing {', '.join(map(repr, missing))}")
@@ -270,8 +273,11 @@ class Module:
         dtype_problems: list[str] = []
         arrays: dict[str, np.ndarray] = {}
         for name, parameter in expected.items():
-            value = state.get(name)
+            if name not in state:
+                continue
+            value = state[name]
             if value is None:
+                problems.append(f"{name!r} is None, not an array")
                 continue
             try:
                 array = value.data if isinstance(value, Tensor) else np.asarray(value)
@@ -293,5 +299,6 @@ class Module:
         return arrays
 
     def _assign(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy the checked ``arrays`` into the parameters (every name is there)."""
         for name, parameter in self.named_parameters():
             parameter.data = arrays[name].astype(parameter.data.dtype, copy=True)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import nn
 
@@ -121,3 +123,63 @@ def test_a_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         model.load(tmp_path / "nowhere.npz")
     assert_unchanged(model, before)
+
+
+def npy_claiming(shape: tuple[int, ...], data: bytes, descr: str = "<f8") -> bytes:
+    """A .npy member whose header claims ``shape`` whatever ``data`` holds."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue() + data
+
+
+@pytest.mark.parametrize(
+    "shape", [(10**11,), (2**40, 2**40), (2**62, 2**62, 2**62), (-1, 2), (3,), (1,)],
+    ids=["10**11 elements", "2**80 elements", "past int64", "negative", "too few", "too many"],
+)
+def test_a_header_claiming_a_shape_its_data_cannot_fill_is_refused_before_allocating(
+    tmp_path: Path, shape: tuple[int, ...]
+) -> None:
+    path = write_zip(tmp_path / "huge.npz", {
+        "weights.npy": npy_claiming(shape, bytes(16)),
+        "bias.npy": npy_bytes(np.zeros(2)),
+    })
+    model, before = model_and_state()
+    with pytest.raises(ValueError, match=r"entry 'weights' claims .*shape") as caught:
+        model.load(path)
+    assert "missing" not in str(caught.value)
+    assert_unchanged(model, before)
+
+
+@given(
+    shape=st.lists(st.integers(-3, 10**15), max_size=4).map(tuple),
+    stored=st.integers(0, 40),
+)
+@settings(max_examples=60, deadline=None)
+def test_any_header_whose_size_differs_from_its_data_is_a_value_error_naming_it(
+    tmp_path_factory: pytest.TempPathFactory, shape: tuple[int, ...], stored: int
+) -> None:
+    assume(any(length < 0 for length in shape) or int(np.prod(shape, dtype=object)) != stored)
+    path = write_zip(tmp_path_factory.mktemp("claims") / "model.npz", {
+        "weights.npy": npy_claiming(shape, bytes(8 * stored)),
+        "bias.npy": npy_bytes(np.zeros(2)),
+    })
+    model, before = model_and_state()
+    with pytest.raises(ValueError, match="entry 'weights' claims"):
+        model.load(path)
+    assert_unchanged(model, before)
+
+
+def test_a_damaged_array_is_refused_by_its_checksum(tmp_path: Path) -> None:
+    model, before = model_and_state()
+    data = bytearray(model.save(tmp_path / "good").read_bytes())
+    position = data.index(before["weights"].tobytes()) + 3
+    data[position] ^= 0xFF
+    path = tmp_path / "flipped.npz"
+    path.write_bytes(bytes(data))
+    other = nn.Dense(2, 2, rng=1)
+    other_before = {name: p.data.copy() for name, p in other.named_parameters()}
+    with pytest.raises(ValueError, match="'weights' cannot be read: the file is damaged"):
+        other.load(path)
+    assert_unchanged(other, other_before)

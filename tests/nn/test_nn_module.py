@@ -315,9 +315,33 @@ def test_load_refuses_an_archive_of_non_arrays(tmp_path):
         archive.writestr("bias.npy", b"junk")
     model = nn.Dense(2, 2, rng=0)
     before = snapshot(model)
-    with pytest.raises(TypeError, match="not a float dtype"):
+    with pytest.raises(ValueError) as caught:
         model.load(path)
+    message = str(caught.value)
+    assert "entry 'weights' is not a NumPy array" in message
+    assert "entry 'bias' is not a NumPy array" in message and "missing" not in message
     assert_unchanged(model, before)
+
+
+@pytest.mark.parametrize("position", [0, -1], ids=["first entry", "last entry"])
+def test_load_state_dict_refuses_a_none_entry_before_overwriting_anything(position):
+    model = nn.MLP(2, [3], 1, rng=0)
+    before = snapshot(model)
+    state = {name: array + 1.0 for name, array in model.state_dict().items()}
+    state[list(state)[position]] = None
+    with pytest.raises(ValueError, match=f"'{list(state)[position]}' is None, not an array"):
+        model.load_state_dict(state)
+    assert_unchanged(model, before)
+
+
+def test_named_generators_lists_each_random_generator_once_by_its_place():
+    shared = np.random.default_rng(0)
+    model = nn.Sequential(nn.Dense(2, 2, rng=0), nn.Dropout(0.5, rng=shared),
+                          nn.Sequential(nn.Dropout(0.1, rng=1), nn.Dropout(0.2, rng=shared)))
+    named = list(model.named_generators())
+    assert [name for name, _ in named] == ["1._rng", "2.0._rng"]
+    assert named[0][1] is shared and named[1][1] is model[2][0]._rng
+    assert list(nn.MLP(2, [2], 1, rng=0).named_generators()) == []
 
 
 @given(

@@ -23,6 +23,7 @@ True
 from nn import rules
 from nn.activations import ReLU, Sigmoid, Step, Tanh, get_activation
 from nn.conv import AvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d
+from nn.export import export_onnx
 from nn.layers import MLP, Dense, Neuron, Sequential
 from nn.losses import (
     binary_cross_entropy,
@@ -42,4 +43,5 @@ __all__ = [
     "History", "evaluate", "fit",
     "AvgPool2d", "Conv2d", "Dropout", "Flatten", "MaxPool2d",
     "Embedding", "LayerNorm", "SelfAttention",
+    "export_onnx",
 ]

@@ -154,6 +154,9 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
            [3.]])
     """
     extra = grad.ndim - len(shape)
+    if extra == 1 and grad.shape[1:] == shape and shape:  # the common case: a bias, a batch
+        # (np.add.reduce skips the method's Python wrapper: a bias's gradient is on every step)
+        return np.add.reduce(grad, axis=0) if type(grad) is np.ndarray else grad.sum(axis=0)
     axes = tuple(range(extra)) + tuple(
         extra + axis
         for axis, length in enumerate(shape)
@@ -315,7 +318,7 @@ def _backward_pass(
         pending[root] = root_grad if root not in pending else pending[root] + root_grad
     # Tensors whose pending gradient is an array the engine owns, so that later paths may be
     # summed into it in place (a weight used many times would otherwise cost one new array
-    # per use). Never used for recorded gradients, which are only ever added by ``add``.
+    # per use).
     owned: set[Tensor] = set()
     ndarray = np.ndarray
     for node in order:
@@ -339,9 +342,9 @@ def _backward_pass(
             if parent_grad is None or not parent.requires_grad:
                 continue
             if create_graph:
-                if not isinstance(parent_grad, Tensor):
-                    parent_grad = wrap(np.asarray(parent_grad))
-            elif type(parent_grad) is not ndarray:
+                _add_recorded(pending, parent, parent_grad)
+                continue
+            if type(parent_grad) is not ndarray:
                 parent_grad = np.asarray(parent_grad)  # NumPy's 0-d arithmetic gives scalars
             parent_data = parent._data
             if parent_grad.shape != parent_data.shape:
@@ -355,22 +358,32 @@ def _backward_pass(
             if earlier is not None:
                 if parent in owned:
                     earlier += parent_grad
-                elif create_graph:
-                    pending[parent] = earlier + parent_grad
                 else:
                     pending[parent] = _accumulate(earlier, parent_grad)
                     owned.add(parent)
                 continue
-            if not create_graph:
-                # A rule returns, for each input, a fresh array or grad_out itself (or a view
-                # of it); only a fresh one is the engine's own.
-                if parent_grad is not grad_out and parent_grad.base is None:
-                    owned.add(parent)
-                elif parent.backward_rule is None:
-                    # A leaf keeps its gradient and users may edit it in place: its own copy.
-                    parent_grad = parent_grad.copy()
-                    owned.add(parent)
+            # A rule returns, for each input, a fresh array or grad_out itself (or a view of
+            # it); only a fresh one is the engine's own.
+            if parent_grad is not grad_out and parent_grad.base is None:
+                owned.add(parent)
+            elif parent.backward_rule is None:
+                # A leaf keeps its gradient and users may edit it in place: it gets its own.
+                parent_grad = parent_grad.copy()
+                owned.add(parent)
             pending[parent] = parent_grad
+
+
+def _add_recorded(pending: dict[Tensor, Any], parent: Tensor, grad: Any) -> None:
+    """The recorded counterpart of the array steps above: shape, dtype and fan-in, each a
+    recorded operation, so the gradient stays a function of the inputs."""
+    if not isinstance(grad, Tensor):
+        grad = wrap(np.asarray(grad))
+    if grad.shape != parent.shape:
+        grad = unbroadcast(grad, parent.shape)
+    if grad.dtype != parent.dtype:
+        grad = grad.astype(parent.dtype)
+    earlier = pending.get(parent)
+    pending[parent] = grad if earlier is None else earlier + grad
 
 
 def _as_recorded(node: Tensor) -> tuple:

@@ -194,18 +194,20 @@ def _softmax_cross_entropy(logits: Tensor, classes: np.ndarray, scale: float) ->
     total = exp.sum(axis=1, keepdims=True)
     rows = np.arange(len(classes))
     out = np.asarray((np.log(total).sum() - shifted[rows, classes].sum()) * scale)
-    onehot = np.zeros_like(z)
-    onehot[rows, classes] = 1
-    saved = (z, exp / total, onehot, scale)
+    slope = exp / total  # dL/dz per unit of scale: softmax(z) - onehot(y)
+    slope[rows, classes] -= 1
+    saved = (z, slope, classes, scale)
     return record("cross_entropy", out, (logits,), _cross_entropy_backward, saved)
 
 
 def _cross_entropy_backward(
-    grad_out: Any, z: Any, probs: np.ndarray, onehot: np.ndarray, scale: float
+    grad_out: Any, z: Any, slope: np.ndarray, classes: np.ndarray, scale: float
 ) -> tuple:
     if dual.is_recorded(grad_out):  # differentiated again: the softmax must be a function of z
-        probs = dual.softmax(z, axis=1)
-    return ((probs - onehot) * (grad_out * scale),)
+        onehot = np.zeros(z.shape, dtype=z.dtype)
+        onehot[np.arange(len(classes)), classes] = 1
+        slope = dual.softmax(z, axis=1) - onehot
+    return (slope * (grad_out * scale),)
 
 
 def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:

@@ -21,7 +21,7 @@ True
 """
 
 from nn import rules
-from nn.activations import ReLU, Sigmoid, Step, Tanh, get_activation
+from nn.activations import GELU, ReLU, Sigmoid, Step, Tanh, get_activation
 from nn.conv import AvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d
 from nn.export import export_onnx
 from nn.layers import MLP, Dense, Neuron, Sequential
@@ -42,6 +42,6 @@ __all__ = [
     "cross_entropy", "get_activation", "mse_loss", "rules",
     "History", "evaluate", "fit",
     "AvgPool2d", "Conv2d", "Dropout", "Flatten", "MaxPool2d",
-    "Embedding", "LayerNorm", "SelfAttention",
+    "Embedding", "GELU", "LayerNorm", "SelfAttention",
     "export_onnx",
 ]

@@ -3,7 +3,8 @@
 Each module only applies the engine's operation, whose docstring gives the formula and its
 derivative: ``sigmoid(x) = 1 / (1 + e**-x)``, ``relu(x) = max(x, 0)``, ``tanh(x)`` and
 ``step(x) = 1 if x >= threshold else 0`` (whose backward is straight-through, so that
-gradient descent reproduces Rosenblatt's perceptron rule; see :func:`autograd_lite.step`).
+gradient descent reproduces Rosenblatt's perceptron rule; see :func:`autograd_lite.step`) and
+``gelu(x) = x/2 (1 + tanh(√(2/π) (x + 0.044715 x³)))`` (GPT-2's tanh approximation).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "relu": ag.relu,
     "step": ag.step,
     "tanh": ag.tanh,
+    "gelu": ag.gelu,
 }
 
 
@@ -38,7 +40,7 @@ def get_activation(
     Traceback (most recent call last):
     ...
     ValueError: Dense: unknown activation 'swish'; known: None, 'sigmoid', 'relu', 'step', \
-'tanh', or any callable Tensor -> Tensor
+'tanh', 'gelu', or any callable Tensor -> Tensor
     """
     if activation is None or (callable(activation) and not isinstance(activation, str)):
         return activation
@@ -93,6 +95,19 @@ class Tanh(Module):
 
     def forward(self, x: Any) -> Tensor:
         return ag.tanh(x)
+
+
+class GELU(Module):
+    """out = x/2 (1 + t) with t = tanh(√(2/π) (x + 0.044715 x³)), elementwise (GPT-2's tanh
+    approximation, PyTorch's ``gelu(approximate="tanh")``);
+    d out / dx = (1 + t)/2 + x/2 (1 - t²) √(2/π) (1 + 3 · 0.044715 x²).
+
+    >>> GELU()(ag.Tensor([-1.0, 0.0, 1.0]))
+    Tensor([-0.15880801,  0.        ,  0.84119199])
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return ag.gelu(x)
 
 
 class Step(Module):

@@ -371,3 +371,26 @@ def test_a_model_of_all_three_saves_and_loads(tmp_path: Path) -> None:
     assert not np.allclose(restored(tokens).data, model(tokens).data)
     restored.load(path)
     np.testing.assert_array_equal(restored(tokens).data, model(tokens).data)
+
+
+# --- GELU --------------------------------------------------------------------------------------
+def test_gelu_module_and_activation_name_apply_the_engine_op() -> None:
+    x = Tensor(projection((3, 4), seed=19))
+    np.testing.assert_array_equal(nn.GELU()(x).data, ag.gelu(x).data)
+    assert nn.get_activation("gelu") is ag.gelu
+    layer = nn.Dense(4, 2, activation="gelu", rng=0)
+    np.testing.assert_array_equal(layer(x).data,
+                                  ag.gelu(x @ layer.weights + layer.bias).data)
+    assert nn.MLP(4, [8], 2, activation="gelu", rng=0)(x).shape == (3, 2)
+
+
+def test_gelu_module_matches_pytorch_tanh_approximation() -> None:
+    torch = torch_or_skip()
+    x = Tensor(np.linspace(-6, 6, 49), requires_grad=True)
+    nn.GELU()(x).sum().backward()
+    x_torch = torch.tensor(x.data).requires_grad_()
+    expected = torch.nn.GELU(approximate="tanh")(x_torch)
+    expected.sum().backward()
+    np.testing.assert_allclose(nn.GELU()(x).data, expected.detach().numpy(), rtol=1e-12,
+                               atol=1e-13)
+    np.testing.assert_allclose(x.grad, x_torch.grad.numpy(), rtol=1e-12, atol=1e-13)

@@ -33,6 +33,7 @@ from nn.losses import (
 )
 from nn.module import Module
 from nn.optim import SGD, Adam, AdamW, Optimizer, clip_grad_norm
+from nn.schedules import CosineAnnealingLR, LRScheduler, StepLR
 from nn.sequence import Embedding, LayerNorm, SelfAttention
 from nn.training import History, evaluate, fit
 
@@ -44,5 +45,5 @@ __all__ = [
     "AvgPool2d", "Conv2d", "Dropout", "Flatten", "MaxPool2d",
     "Embedding", "GELU", "LayerNorm", "SelfAttention",
     "export_onnx",
-    "AdamW", "clip_grad_norm",
+    "AdamW", "clip_grad_norm", "CosineAnnealingLR", "LRScheduler", "StepLR",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_tour_examples import load
 
 import autograd_lite as ag
 import nn
@@ -306,3 +307,9 @@ def test_without_onnx_the_error_says_how_to_install_it(
         nn.export_onnx(nn.Dense(3, 2, rng=0), np.ones((4, 3)), tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()
 
+
+def test_the_example_serves_the_digits_cnn_with_the_same_answers(tmp_path: Path) -> None:
+    result = load("export_onnx").main(tmp_path, epochs=0, verbose=False)
+    assert result["path"] == tmp_path / "digits_cnn.onnx" and result["path"].exists()
+    assert result["runtime_accuracy"] == result["accuracy"]
+    assert 0 < result["largest_difference"] < 1e-5

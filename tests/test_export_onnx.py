@@ -312,4 +312,4 @@ def test_the_example_serves_the_digits_cnn_with_the_same_answers(tmp_path: Path)
     result = load("export_onnx").main(tmp_path, epochs=0, verbose=False)
     assert result["path"] == tmp_path / "digits_cnn.onnx" and result["path"].exists()
     assert result["runtime_accuracy"] == result["accuracy"]
-    assert 0 < result["largest_difference"] < 1e-5
+    assert result["largest_difference"] < 1e-5

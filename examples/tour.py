@@ -6,7 +6,8 @@
 3. Two moons: an MLP trained by ``nn.fit`` to 100% training accuracy.
 4. A neuron's graph after backward (SVG with Graphviz's ``dot``; DOT text without it), and the
    backward rule at its sigmoid, explained with its numbers.
-5. The pictures, and the folder they are in.
+5. Higher-order gradients: tanh's derivatives by differentiating again, and Newton steps.
+6. The pictures, and the folder they are in.
 
     python examples/tour.py [output_dir] [--no-progress]      (default: examples/out/)
 
@@ -26,6 +27,7 @@ from typing import Any
 # The examples folder is on sys.path when this file runs as a script.
 import dense_layers
 import draw_graph
+import higher_order
 import logic_gates
 import moons
 import seven_records
@@ -164,6 +166,20 @@ def neuron_graph(folder: Path) -> list[Path]:
     return written
 
 
+def derivatives_again(folder: Path) -> dict[str, Any]:
+    """tanh's derivatives by differentiating the last, and Newton's method with the Hessian."""
+    header(7, "Differentiating the backward pass: higher-order gradients",
+           "examples/higher_order.py")
+    result = quietly(higher_order.main, folder)
+    print(f"  tanh's first {higher_order.DERIVATIVES} derivatives, each func.grad of the last; the "
+          f"first three equal their formulas to {result['derivative_error']:.0e}")
+    print(f"  d2/dx2 (x tanh x) at 0.5 = {result['curvature']:.6f}, from the recorded backward pass")
+    point, value = result["newton"][-1]
+    print(f"  Newton with func.grad and func.hessian: {len(result['newton']) - 1} steps to "
+          f"({point[0]:.6f}, {point[1]:.6f}), f = {value:.9f}")
+    return result
+
+
 def main(output_dir: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Run the whole tour; return its verdicts, the moons accuracy and the files written."""
     started = time.perf_counter()
@@ -175,12 +191,15 @@ def main(output_dir: str | Path | None = None, progress: bool = True) -> dict[st
     found = verdicts(tutorials())
     moons_result = two_moons(folder, progress)
     graph = neuron_graph(folder)
+    higher = derivatives_again(folder)
 
-    pictures = [*moons_result["pictures"], *graph]
-    header(7, "Pictures")
+    pictures = [*moons_result["pictures"], *graph, *higher["pictures"]]
+    header(8, "Pictures")
     descriptions = {
         "moons_boundary.png": "the moons MLP's decision boundary",
         "moons_loss.png": "its loss and accuracy per epoch",
+        "tanh_derivatives.png": "tanh and six derivatives, each of the last",
+        "second_derivative.svg": "a derivative's graph: the backward pass recorded",
     }
     for path in pictures:
         described = descriptions.get(path.name, "the neuron's graph, values and gradients")
@@ -188,6 +207,7 @@ def main(output_dir: str | Path | None = None, progress: bool = True) -> dict[st
     seconds = time.perf_counter() - started
     print()
     print("Next: python examples/digits.py (real handwritten digits, 97%+ on the test set).")
+    print("Then: python examples/names.py (a small GPT learns to invent surnames; minutes).")
     print(f"Tour finished in {seconds:.1f} s. The pictures are in {folder.resolve()}")
     return {
         "verdicts": found,

@@ -173,7 +173,8 @@ def derivatives_again(folder: Path) -> dict[str, Any]:
     result = quietly(higher_order.main, folder)
     print(f"  tanh's first {higher_order.DERIVATIVES} derivatives, each func.grad of the last; the "
           f"first three equal their formulas to {result['derivative_error']:.0e}")
-    print(f"  d2/dx2 (x tanh x) at 0.5 = {result['curvature']:.6f}, from the recorded backward pass")
+    print(f"  d2/dx2 (x tanh x) at 0.5 = {result['curvature']:.6f}, "
+          "from the recorded backward pass")
     point, value = result["newton"][-1]
     print(f"  Newton with func.grad and func.hessian: {len(result['newton']) - 1} steps to "
           f"({point[0]:.6f}, {point[1]:.6f}), f = {value:.9f}")

@@ -2,9 +2,11 @@
 
 ``fit`` runs mini-batch gradient descent: every epoch it shuffles the examples with ``rng``,
 cuts them into batches of ``batch_size`` and, for each batch, does ``zero_grad``, forward,
-``loss_fn(model(x_batch), y_batch)``, ``backward`` and ``optimizer.step()``. It records the
-epoch's loss and metrics (and the same on ``validation_data``) in a :class:`History`, and shows a
-tqdm progress bar when tqdm is installed and ``progress`` is true.
+``loss_fn(model(x_batch), y_batch)``, ``backward`` and ``optimizer.step()``. After each epoch
+it records the loss and metrics (and the same on ``validation_data``) in a :class:`History`,
+steps the learning-rate ``scheduler`` and writes the ``checkpoint`` (see :mod:`nn.checkpoint`),
+from which a killed run resumes bit for bit. A tqdm progress bar (when tqdm is installed and
+``progress`` is true) advances per batch and shows the running loss.
 
 >>> import numpy as np
 >>> import nn
@@ -22,13 +24,18 @@ tqdm progress bar when tqdm is installed and ``progress`` is true.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 import autograd_lite as ag
 from autograd_lite import Tensor
+from nn.checkpoint import Checkpoint
+from nn.losses import binary_cross_entropy, binary_cross_entropy_with_logits
 from nn.validation import as_generator
 
 LossFunction = Callable[[Any, Any], Tensor]
@@ -44,9 +51,16 @@ def _flat_binary(values: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def _logits_flag(from_logits: Any, caller: str) -> bool | None:
+    """``from_logits`` checked: True, False or None."""
+    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"{caller}: from_logits must be True, False or None, got {from_logits!r}")
+    return None if from_logits is None else bool(from_logits)
+
+
 def are_probabilities(scores: np.ndarray) -> bool:
-    """Whether one-number-per-example ``scores`` read as probabilities (every value in [0, 1])
-    rather than logits: the rule :func:`predicted_classes` and the pictures both follow.
+    """Whether every value of ``scores`` lies in [0, 1]: the range rule ``nn.plotting`` still
+    shades binary outputs by. (Predictions never guess this way: see :func:`predicted_classes`.)
 
     >>> are_probabilities(np.array([0.2, 0.7])), are_probabilities(np.array([-3.0, 0.4]))
     (True, False)
@@ -54,29 +68,37 @@ def are_probabilities(scores: np.ndarray) -> bool:
     return bool(scores.size > 0 and scores.min() >= 0 and scores.max() <= 1)
 
 
-def predicted_classes(outputs: Any) -> np.ndarray:
+def predicted_classes(outputs: Any, from_logits: bool | None = None) -> np.ndarray:
     """The class each row of model ``outputs`` predicts, as integers.
 
     * Several columns, shape ``(n, classes)``: class scores (logits or probabilities alike);
       the prediction is the column with the largest score (``argmax``).
-    * One number per example, shape ``(n,)`` or ``(n, 1)``: a binary output. If every value
-      lies in [0, 1] the outputs are read as probabilities and class 1 means ``p >= 0.5``;
-      otherwise they are read as logits and class 1 means ``z >= 0`` (the same decision,
-      since σ(z) >= 0.5 exactly when z >= 0).
-
-    NOTE: the binary rule looks at all outputs at once, so logits that all happen to fall in
-    [0, 1] would be thresholded at 0.5; for such a model pass your own metric, e.g.
-    ``lambda outputs, y: float(np.mean((outputs >= 0) == y))``.
+    * One number per example, shape ``(n,)`` or ``(n, 1)``: a binary output. Logits
+      (``from_logits=True``) predict class 1 where ``z >= 0``, probabilities
+      (``from_logits=False``) where ``p >= 0.5``: the same decision, since σ(z) >= 0.5 exactly
+      when z >= 0. Which of the two the numbers are cannot be read off them (logits may all
+      fall in [0, 1]), so ``from_logits=None`` raises ``ValueError`` here instead of guessing.
 
     >>> predicted_classes(np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 0.0]]))
     array([1, 0])
-    >>> predicted_classes(np.array([0.2, 0.7])), predicted_classes(np.array([-3.0, 0.4]))
-    (array([0, 1]), array([0, 1]))
+    >>> predicted_classes(np.array([0.2, 0.7]), from_logits=False)
+    array([0, 1])
+    >>> predicted_classes(np.array([0.2, -0.7]), from_logits=True)
+    array([1, 0])
     """
+    flag = _logits_flag(from_logits, "predicted_classes")
     values = np.asarray(outputs.data if isinstance(outputs, Tensor) else outputs)
     flat = _flat_binary(values)
     if flat is not None:
-        return (flat >= (0.5 if are_probabilities(flat) else 0.0)).astype(np.intp)
+        if flag is None:
+            raise ValueError(
+                f"predicted_classes: outputs of shape {values.shape} hold one number per "
+                "example, which may be logits (class 1 from 0) or probabilities (class 1 from "
+                "0.5); say which with from_logits=True or from_logits=False (fit and evaluate "
+                "decide it themselves only for the losses binary_cross_entropy_with_logits and "
+                "binary_cross_entropy)"
+            )
+        return (flat >= (0.0 if flag else 0.5)).astype(np.intp)
     if values.ndim == 2:
         return np.argmax(values, axis=1)
     raise ValueError(
@@ -102,19 +124,20 @@ def _true_classes(targets: Any, n: int) -> np.ndarray:
     return values.astype(np.intp)
 
 
-def accuracy(outputs: Any, targets: Any) -> float:
+def accuracy(outputs: Any, targets: Any, from_logits: bool | None = None) -> float:
     """The fraction of examples whose predicted class equals the target class.
 
-    Predictions come from :func:`predicted_classes` (argmax for class scores; threshold 0.5
-    for binary probabilities, 0 for binary logits). Targets are integer labels, 0/1 values
-    (shape ``(n,)`` or ``(n, 1)``), or one-hot rows.
+    Predictions come from :func:`predicted_classes` (argmax for class scores; for one binary
+    output per example, threshold 0 for logits and 0.5 for probabilities, as ``from_logits``
+    says). Targets are integer labels, 0/1 values (shape ``(n,)`` or ``(n, 1)``), or one-hot
+    rows.
 
     >>> accuracy(np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), np.array([0, 1, 1]))
     0.6666666666666666
-    >>> accuracy(np.array([[0.9], [0.2]]), np.array([[1.0], [0.0]]))
+    >>> accuracy(np.array([[0.9], [0.2]]), np.array([[1.0], [0.0]]), from_logits=False)
     1.0
     """
-    predicted = predicted_classes(outputs)
+    predicted = predicted_classes(outputs, from_logits)
     if predicted.size == 0:
         raise ValueError("accuracy: no examples to score")
     return float(np.mean(predicted == _true_classes(targets, predicted.size)))
@@ -145,17 +168,37 @@ def confusion_matrix(true_classes: Any, predicted: Any, n_classes: int | None = 
     return counts
 
 
-METRICS: dict[str, Metric] = {"accuracy": accuracy}
-"""The metrics ``fit`` and ``evaluate`` know by name."""
+METRICS: dict[str, Callable[..., float]] = {"accuracy": accuracy}
+"""The metrics ``fit`` and ``evaluate`` know by name; each is called as
+``f(outputs, targets, from_logits=...)``."""
 
 
-def _resolve_metrics(metrics: MetricsArgument, caller: str) -> dict[str, Metric]:
-    """``metrics`` as ``{name: function}``; names must be in :data:`METRICS`."""
+def _outputs_are_logits(from_logits: Any, loss_fn: Any, caller: str) -> bool | None:
+    """Whether binary outputs are logits: ``from_logits`` when given, else what the loss says
+    (``binary_cross_entropy_with_logits`` takes logits, ``binary_cross_entropy``
+    probabilities; a ``functools.partial`` of either counts), else None: not known."""
+    flag = _logits_flag(from_logits, caller)
+    if flag is not None:
+        return flag
+    loss = getattr(loss_fn, "func", loss_fn)
+    if loss is binary_cross_entropy_with_logits:
+        return True
+    if loss is binary_cross_entropy:
+        return False
+    return None
+
+
+def _resolve_metrics(
+    metrics: MetricsArgument, caller: str, from_logits: bool | None
+) -> dict[str, Metric]:
+    """``metrics`` as ``{name: function(outputs, targets)}``; names must be in :data:`METRICS`,
+    and those get ``from_logits``."""
     if metrics is None:
         return {}
     if isinstance(metrics, str) or callable(metrics):
         metrics = [metrics]
     resolved: dict[str, Metric] = {}
+    function: Metric
     for metric in metrics:
         if isinstance(metric, str):
             if metric not in METRICS:
@@ -164,7 +207,7 @@ def _resolve_metrics(metrics: MetricsArgument, caller: str) -> dict[str, Metric]
                     f"{caller}: unknown metric {metric!r}; known metrics: {known} "
                     "(or pass a function f(outputs, targets) -> float)"
                 )
-            name, function = metric, METRICS[metric]
+            name, function = metric, partial(METRICS[metric], from_logits=from_logits)
         elif callable(metric):
             name, function = getattr(metric, "__name__", type(metric).__name__), metric
         else:
@@ -309,15 +352,26 @@ def _set_mode(model: Any, training: bool) -> None:
         method()
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
-    """A tqdm bar over ``total`` epochs, or None when turned off or tqdm is not installed."""
+def _methods(owner: Any, names: Sequence[str], role: str, caller: str) -> None:
+    """Refuse ``owner`` unless it has every method in ``names``."""
+    missing = [name for name in names if not callable(getattr(owner, name, None))]
+    if missing:
+        raise TypeError(
+            f"{caller}: {role} must have {', '.join(f'{name}()' for name in names)}; "
+            f"{type(owner).__name__} has no {', '.join(missing)}"
+        )
+
+
+def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
+    """A tqdm bar over ``total`` batches (``initial`` of them done), or None when turned off or
+    tqdm is not installed."""
     if not enabled:
         return None
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, desc="fit", unit="epoch", dynamic_ncols=True)
+    return tqdm(total=total, initial=initial, desc="fit", unit="batch", dynamic_ncols=True)
 
 
 def _batches(count: int, batch_size: int | None) -> Iterator[slice]:
@@ -340,7 +394,7 @@ def _scores(
 
 def _evaluate(
     model: Callable[[Any], Any], loss_fn: LossFunction, x: np.ndarray, y: np.ndarray,
-    metrics: Mapping[str, Metric], batch_size: int | None,
+    metrics: Mapping[str, Metric], batch_size: int | None, caller: str = "evaluate",
 ) -> dict[str, float]:
     was_training = getattr(model, "training", None)
     _set_mode(model, False)
@@ -349,7 +403,7 @@ def _evaluate(
         with ag.no_grad():
             for batch in _batches(len(x), batch_size):
                 out = model(x[batch])
-                loss = _scalar_loss(loss_fn(out, y[batch]), "evaluate")
+                loss = _scalar_loss(loss_fn(out, y[batch]), caller)
                 loss_sum += loss.item() * len(x[batch])
                 if metrics:
                     outputs.append(_as_output(out))
@@ -357,6 +411,32 @@ def _evaluate(
         if was_training is not None:
             _set_mode(model, bool(was_training))
     return _scores(loss_sum, outputs, y, metrics)
+
+
+def _train_epoch(
+    model: Callable[[Any], Any], loss_fn: LossFunction, optimizer: Any, x: np.ndarray,
+    y: np.ndarray, order: np.ndarray, batch_size: int | None, metrics: Mapping[str, Metric],
+    bar: Any,
+) -> dict[str, float]:
+    """One pass over ``(x, y)`` in the shuffled ``order``, in training mode, with one optimizer
+    step per batch; returns the epoch's loss and metrics as :func:`_scores` computes them."""
+    _set_mode(model, True)
+    loss_sum, seen, outputs = 0.0, 0, []
+    for batch in _batches(len(x), batch_size):
+        chosen = order[batch]
+        optimizer.zero_grad()
+        out = model(x[chosen])
+        loss = _scalar_loss(loss_fn(out, y[chosen]), "fit")
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.item() * len(chosen)
+        seen += len(chosen)
+        if metrics:
+            outputs.append(_as_output(out))
+        if bar is not None:
+            bar.set_postfix_str(f"loss={loss_sum / seen:.4f}", refresh=False)
+            bar.update(1)
+    return _scores(loss_sum, outputs, y[order], metrics)
 
 
 # --- the two entry points ------------------------------------------------------------------
@@ -367,6 +447,7 @@ def evaluate(
     y: Any,
     metrics: MetricsArgument = None,
     batch_size: int | None = 256,
+    from_logits: bool | None = None,
 ) -> dict[str, float]:
     """The loss and metrics of ``model`` on ``(x, y)``, computed under ``no_grad``.
 
@@ -374,10 +455,15 @@ def evaluate(
     when ``loss_fn`` averages (``reduction="mean"``). Metrics are computed once, on all the
     outputs. The model is put in evaluation mode (``model.eval()``, when it has one) and then
     back in the mode it was in. ``batch_size`` only bounds memory (``None``: one batch).
+    ``from_logits`` says, for ``"accuracy"`` on one output per example, whether the outputs
+    are logits (class 1 from 0) or probabilities (class 1 from 0.5); ``None`` reads it from
+    the loss (``binary_cross_entropy_with_logits``: logits, ``binary_cross_entropy``:
+    probabilities) and otherwise refuses to guess.
 
     Returns ``{"loss": ..., <metric name>: ...}``.
     """
-    metric_functions = _resolve_metrics(metrics, "evaluate")
+    logits = _outputs_are_logits(from_logits, loss_fn, "evaluate")
+    metric_functions = _resolve_metrics(metrics, "evaluate", logits)
     x_array, y_array = _check_data(x, y, "evaluate")
     size = _batch_size(batch_size, "evaluate")
     return _evaluate(model, loss_fn, x_array, y_array, metric_functions, size)
@@ -395,6 +481,10 @@ def fit(
     metrics: MetricsArgument = None,
     validation_data: tuple[Any, Any] | None = None,
     progress: bool = True,
+    from_logits: bool | None = None,
+    scheduler: Any = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent on ``loss_fn(model(x), y)``.
 
@@ -408,14 +498,33 @@ def fit(
       ``f(outputs, targets) -> float``, computed on all of the epoch's outputs.
     * ``validation_data``: ``(x_val, y_val)``, scored as :func:`evaluate` does after each
       epoch and recorded as ``"val_loss"``, ``"val_accuracy"``, ...
-    * ``progress``: show a tqdm progress bar over the epochs with the latest numbers (no bar,
-      and no error, when tqdm is not installed).
+    * ``progress``: show a tqdm progress bar that advances per batch with the epoch's running
+      loss (no bar, and no error, when tqdm is not installed).
+    * ``from_logits``: for ``"accuracy"`` on one output per example, whether outputs are
+      logits (class 1 from 0) or probabilities (class 1 from 0.5); ``None`` reads it from the
+      loss, as :func:`evaluate` does, and otherwise refuses to guess.
+    * ``scheduler``: a learning-rate schedule (``nn.StepLR``, ...), whose ``step()`` is called
+      once after every epoch.
+    * ``checkpoint``: a file path. After every epoch the model, the optimizer, the scheduler,
+      the epoch count, the history and the states of every random generator (the shuffling
+      one and the model's, such as Dropout's) are written there atomically (see
+      :mod:`nn.checkpoint`): whenever the process dies, the file holds the last complete
+      checkpoint.
+    * ``resume``: with ``checkpoint`` naming an existing file, restore it and go on after
+      its epoch, so that the final parameters and history equal, bit for bit, those of one
+      uninterrupted ``fit`` with the same arguments. Without the file the run starts afresh.
 
     The recorded training loss is the epoch's batch losses averaged by batch size, each batch
     measured just before its update (as Keras does); metrics likewise use those outputs. The
     model is switched to training mode (``model.train()``, when it has one) every epoch.
+
+    Every refusal comes before anything changes: the arguments are checked, the checkpoint
+    is read and checked, and the first batch of the training and validation data goes through
+    the model, the loss and the metrics (in evaluation mode, under ``no_grad``) before the
+    checkpoint is restored and before the first ``zero_grad``.
     """
-    metric_functions = _resolve_metrics(metrics, "fit")
+    logits = _outputs_are_logits(from_logits, loss_fn, "fit")
+    metric_functions = _resolve_metrics(metrics, "fit", logits)
     x_array, y_array = _check_data(x, y, "fit")
     epoch_count = _positive(epochs, "epochs", "fit")
     size = _batch_size(batch_size, "fit")
@@ -424,34 +533,56 @@ def fit(
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("fit: validation_data must be a pair (x_val, y_val)")
         validation = _check_data(*validation_data, "fit", what="validation ")
+    _methods(optimizer, ("zero_grad", "step"), "optimizer", "fit")
+    if scheduler is not None:
+        _methods(scheduler, ("step",), "scheduler", "fit")
+    if not isinstance(resume, (bool, np.bool_)):
+        raise TypeError(f"fit: resume must be True or False, got {resume!r}")
+    if resume and checkpoint is None:
+        raise ValueError("fit: resume=True needs checkpoint=<path> to resume from")
     generator = as_generator(rng)
+    keys = ["loss", *metric_functions]
+    keys += [f"val_{key}" for key in keys] if validation is not None else []
+    saver = None if checkpoint is None else Checkpoint(
+        checkpoint, model, optimizer, scheduler, generator, len(x_array), size, keys
+    )
+    saved = None
+    if saver is not None and resume:
+        saved = saver.read()
+        if saved is not None and saved.epoch > epoch_count:
+            raise ValueError(
+                f"fit: checkpoint {str(saver.path)!r} is already {saved.epoch} epochs in, "
+                f"beyond epochs={epoch_count}"
+            )
+    first = len(x_array) if size is None else size  # examples in the first batch
+    _evaluate(model, loss_fn, x_array[:first], y_array[:first], metric_functions, None, "fit")
+    if validation is not None:
+        x_val, y_val = validation
+        _evaluate(model, loss_fn, x_val[:first], y_val[:first], metric_functions, None, "fit")
 
     history = History()
-    bar = _progress_bar(epoch_count, progress)
+    if saver is not None and saved is not None:
+        saver.apply(saved)
+        history = History(saved.history)
+    per_epoch = math.ceil(len(x_array) / first)  # batches
+    bar = _progress_bar(epoch_count * per_epoch, history.epochs * per_epoch, progress)
     try:
-        for _ in range(epoch_count):
-            _set_mode(model, True)
+        for epoch in range(history.epochs, epoch_count):
+            if bar is not None:
+                bar.set_description_str(f"fit {epoch + 1}/{epoch_count}", refresh=False)
             order = generator.permutation(len(x_array))
-            loss_sum, outputs = 0.0, []
-            for batch in _batches(len(x_array), size):
-                chosen = order[batch]
-                optimizer.zero_grad()
-                out = model(x_array[chosen])
-                loss = _scalar_loss(loss_fn(out, y_array[chosen]), "fit")
-                loss.backward()
-                optimizer.step()
-                loss_sum += loss.item() * len(chosen)
-                if metric_functions:
-                    outputs.append(_as_output(out))
-            scores = _scores(loss_sum, outputs, y_array[order], metric_functions)
+            scores = _train_epoch(model, loss_fn, optimizer, x_array, y_array, order, size,
+                                  metric_functions, bar)
             if validation is not None:
-                found = _evaluate(model, loss_fn, *validation, metric_functions, size)
+                found = _evaluate(model, loss_fn, *validation, metric_functions, size, "fit")
                 scores.update({f"val_{name}": value for name, value in found.items()})
             history.append(scores)
+            if scheduler is not None:
+                scheduler.step()
+            if saver is not None:
+                saver.save(history.epochs, history.history)
             if bar is not None:
-                bar.set_postfix({key: f"{value:.4f}" for key, value in scores.items()},
-                                refresh=False)
-                bar.update(1)
+                bar.set_postfix({key: f"{value:.4f}" for key, value in scores.items()})
     finally:
         if bar is not None:
             bar.close()

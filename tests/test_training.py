@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import struct
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ class Recorder(nn.Module):
     def forward(self, x: Any) -> ag.Tensor:
         self.calls.append((np.array(x), self.training, ag.is_grad_enabled()))
         return ag.Tensor(x) @ self.weights
+
+    def training_batches(self) -> list[np.ndarray]:
+        """The batches seen in training mode (fit first tries its data in evaluation mode)."""
+        return [batch for batch, training, _ in self.calls if training]
 
 
 def column(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +86,7 @@ def test_epoch_loss_is_the_mean_over_examples_with_uneven_batches():
                      batch_size=4, rng=0, progress=False)
     expected = float(np.mean((0.5 * x - y) ** 2))
     np.testing.assert_allclose(history["loss"], [expected] * 3, rtol=1e-12)
-    assert [len(batch) for batch, _, _ in model.calls[:3]] == [4, 4, 2]
+    assert [len(batch) for batch in model.training_batches()[:3]] == [4, 4, 2]
 
 
 def test_each_epoch_shuffles_and_visits_every_example_once():
@@ -89,7 +94,7 @@ def test_each_epoch_shuffles_and_visits_every_example_once():
     model = Recorder()
     nn.fit(model, nn.mse_loss, nn.SGD(model.parameters(), lr=0.0), x, y, epochs=3,
            batch_size=5, rng=1, progress=False)
-    batches = [batch.ravel() for batch, _, _ in model.calls]
+    batches = [batch.ravel() for batch in model.training_batches()]
     epochs = [np.concatenate(batches[i:i + 3]) for i in range(0, 9, 3)]
     for seen in epochs:
         np.testing.assert_array_equal(np.sort(seen), x.ravel())
@@ -115,7 +120,7 @@ def test_batch_size_none_or_larger_than_the_data_is_one_batch():
         model = Recorder()
         nn.fit(model, nn.mse_loss, nn.SGD(model.parameters(), lr=0.01), x, y, epochs=2,
                batch_size=size, rng=0, progress=False)
-        assert [len(batch) for batch, _, _ in model.calls] == [6, 6]
+        assert [len(batch) for batch in model.training_batches()] == [6, 6]
 
 
 def test_validation_scores_match_evaluate_after_the_last_epoch():
@@ -138,8 +143,11 @@ def test_modes_and_no_grad():
     model.eval()  # fit switches it to training mode itself
     nn.fit(model, nn.mse_loss, nn.SGD(model.parameters(), lr=0.01), x, y, epochs=2,
            batch_size=4, rng=0, validation_data=(x, y), progress=False)
-    # training batches: training mode, recorded; validation: eval mode, under no_grad
-    assert [(mode, grad) for _, mode, grad in model.calls] == [(True, True), (False, False)] * 2
+    # first the first batch of the training and the validation data is tried in eval mode
+    # under no_grad; then training batches: training mode, recorded; validation: eval mode,
+    # under no_grad
+    tried, trained = [(False, False)] * 2, [(True, True), (False, False)] * 2
+    assert [(mode, grad) for _, mode, grad in model.calls] == tried + trained
 
     model = Recorder()
     model.train()
@@ -178,9 +186,52 @@ def test_progress_bar_on_and_off(capsys):
     assert capsys.readouterr().err == ""
     model = nn.MLP(2, [4], 1, rng=0)
     nn.fit(model, nn.binary_cross_entropy_with_logits, nn.SGD(model.parameters(), lr=0.1),
-           OR_X, OR_Y, epochs=3, metrics=["accuracy"], progress=True)
+           OR_X, OR_Y, epochs=3, batch_size=1, metrics=["accuracy"], progress=True)
     bar = capsys.readouterr().err
-    assert "fit" in bar and "3/3" in bar and "accuracy=" in bar
+    assert "fit 3/3" in bar and "12/12" in bar and "accuracy=" in bar
+
+
+def test_progress_bar_advances_per_batch_with_the_running_loss(monkeypatch):
+    shown: list[tuple[int, str]] = []
+
+    class Bar:
+        """Records what fit shows: how far the bar is and its text after each update."""
+
+        def __init__(self, total: int, initial: int, **_: Any) -> None:
+            self.total, self.count, self.text = total, initial, ""
+
+        def set_description_str(self, text: str, refresh: bool = True) -> None:
+            pass
+
+        def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+            self.text = text
+
+        def set_postfix(self, values: dict[str, str], refresh: bool = True) -> None:
+            self.text = ", ".join(f"{key}={value}" for key, value in values.items())
+
+        def update(self, steps: int) -> None:
+            self.count += steps
+            shown.append((self.count, self.text))
+
+        def close(self) -> None:
+            shown.append((self.total, "closed"))
+
+    tqdm_auto = pytest.importorskip("tqdm.auto", reason="tqdm is not installed")
+    monkeypatch.setattr(tqdm_auto, "tqdm", Bar)
+    x, y = column(5)
+    model = Recorder()
+    nn.fit(model, nn.mse_loss, nn.SGD(model.parameters(), lr=0.0), x, y, epochs=2,
+           batch_size=2, rng=0, progress=True)
+    # lr = 0: the loss of each example is fixed, so the running mean is known batch by batch
+    errors = {float(v): float((0.5 * v - 2 * v) ** 2) for v in x.ravel()}
+    expected: list[tuple[int, str]] = []
+    batches = model.training_batches()
+    for epoch in range(2):
+        seen: list[float] = []
+        for step, batch in enumerate(batches[3 * epoch:3 * epoch + 3], start=1):
+            seen += [errors[float(v)] for v in batch.ravel()]
+            expected.append((3 * epoch + step, f"loss={np.mean(seen):.4f}"))
+    assert shown == [*expected, (6, "closed")]
 
 
 def test_progress_without_tqdm_is_no_bar_and_no_error(monkeypatch, capsys):
@@ -259,22 +310,169 @@ def test_errors_change_nothing():
     assert model.calls == [] and model.weights.grad is None
 
 
+# --- refusals come before the first step ----------------------------------------------------
+def mid_training() -> tuple[nn.MLP, nn.Adam, nn.StepLR]:
+    """A model with gradients, an optimizer with moments and a schedule one epoch in: state
+    that a refused fit must leave exactly as it was."""
+    model = nn.MLP(2, [4], 1, rng=0)
+    optimizer = nn.Adam(model.parameters(), lr=0.05)
+    scheduler = nn.StepLR(optimizer, step_size=1, gamma=0.5)
+    nn.binary_cross_entropy_with_logits(model(OR_X), OR_Y).backward()
+    optimizer.step()
+    scheduler.step()
+    nn.binary_cross_entropy_with_logits(model(OR_X), OR_Y).backward()  # gradients stay
+    return model, optimizer, scheduler
+
+
+def everything(model: nn.Module, optimizer: Any, scheduler: Any) -> dict[str, Any]:
+    """Parameters, gradients, optimizer and schedule state, as comparable values."""
+    state: dict[str, Any] = {}
+    for name, parameter in model.named_parameters():
+        state[f"data {name}"] = parameter.data.tobytes()
+        state[f"grad {name}"] = None if parameter.grad is None else parameter.grad.tobytes()
+    for prefix, owner in (("optimizer", optimizer), ("scheduler", scheduler)):
+        for key, value in owner.state_dict().items():
+            state[f"{prefix} {key}"] = value.tobytes() if isinstance(value, np.ndarray) else value
+    return state
+
+
+def broken_metric(outputs: np.ndarray, targets: np.ndarray) -> float:
+    raise ValueError("broken_metric: cannot score these outputs")
+
+
+REFUSALS: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
+    "validation inputs of the wrong width": (
+        {"validation_data": (np.zeros((3, 5)), np.zeros((3, 1)))}, ValueError, "2 features"),
+    "validation targets of another count": (
+        {"validation_data": (np.zeros((3, 2)), np.zeros((2, 1)))}, ValueError,
+        "validation x has 3 examples"),
+    "validation data that is not a pair": (
+        {"validation_data": np.zeros((3, 2))}, TypeError, "pair"),
+    "validation inputs that are not numbers": (
+        {"validation_data": (np.array([["a", "b"]]), np.zeros((1, 1)))}, TypeError, "numbers"),
+    "training inputs of the wrong width": ({"x": np.zeros((4, 3))}, ValueError, "2 features"),
+    "an unknown metric": ({"metrics": ["f1"]}, ValueError, "unknown metric 'f1'"),
+    "a metric that fails": ({"metrics": [broken_metric]}, ValueError, "cannot score"),
+    "a metric that is not a function": ({"metrics": [3]}, TypeError, "name or a function"),
+    "binary accuracy with a loss that does not tell logits from probabilities": (
+        {"metrics": ["accuracy"], "loss_fn": nn.mse_loss}, ValueError, "from_logits=True"),
+    "a bad from_logits": ({"from_logits": "yes"}, TypeError, "from_logits must be True"),
+    "a loss that is not one number": (
+        {"loss_fn": lambda out, y: (out - y) ** 2}, TypeError, "one-element Tensor"),
+    "a scheduler without step": ({"scheduler": object()}, TypeError, "scheduler must have"),
+    "an optimizer without step": ({"optimizer": object()}, TypeError, "optimizer must have"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS), ids=list(REFUSALS))
+def test_fit_refuses_bad_validation_data_metrics_and_arguments_before_the_first_step(case):
+    overrides, error, words = REFUSALS[case]
+    model, optimizer, scheduler = mid_training()
+    before = everything(model, optimizer, scheduler)
+    arguments: dict[str, Any] = {
+        "loss_fn": nn.binary_cross_entropy_with_logits, "optimizer": optimizer, "x": OR_X,
+        "y": OR_Y, "epochs": 2, "batch_size": 2, "rng": 0, "metrics": ["accuracy"],
+        "validation_data": (OR_X, OR_Y), "progress": False, "scheduler": scheduler,
+    }
+    arguments.update(overrides)
+    with pytest.raises(error, match=words):
+        nn.fit(model, **arguments)
+    assert everything(model, optimizer, scheduler) == before
+    assert model.training  # the trial run in evaluation mode puts the mode back
+
+
+def test_fit_steps_the_scheduler_once_after_every_epoch():
+    x, y = column(6)
+    model = Recorder()
+    steps_seen: list[int] = []
+
+    class Schedule:
+        def step(self) -> None:
+            steps_seen.append(len(model.training_batches()))
+
+    nn.fit(model, nn.mse_loss, nn.SGD(model.parameters(), lr=0.0), x, y, epochs=3,
+           batch_size=2, rng=0, progress=False, scheduler=Schedule())
+    assert steps_seen == [3, 6, 9]  # after each epoch's three batches
+
+    model = nn.MLP(2, [4], 1, rng=0)
+    optimizer = nn.SGD(model.parameters(), lr=0.1)
+    scheduler = nn.StepLR(optimizer, step_size=2, gamma=0.5)
+    nn.fit(model, nn.binary_cross_entropy_with_logits, optimizer, OR_X, OR_Y, epochs=5,
+           progress=False, scheduler=scheduler)
+    assert scheduler.last_epoch == 5 and optimizer.lr == 0.1 * 0.5 * 0.5
+
+
 # --- accuracy and History -------------------------------------------------------------------
-def test_accuracy_decides_by_output_shape_and_range():
+def test_accuracy_takes_argmax_of_class_scores_and_thresholds_binary_outputs_as_told():
     # class scores: argmax; labels or one-hot rows
     scores = np.array([[2.0, 1.0, 0.0], [0.0, 0.5, 3.0], [1.0, 0.0, 0.0]])
     assert accuracy(scores, np.array([0, 2, 1])) == pytest.approx(2 / 3)
     assert accuracy(scores, np.eye(3)[[0, 2, 0]]) == 1.0
-    # one output in [0, 1]: probabilities, class 1 from 0.5 on
-    np.testing.assert_array_equal(predicted_classes(np.array([[0.2], [0.5], [0.9]])), [0, 1, 1])
-    # anything outside [0, 1]: logits, class 1 from 0 on (0.3 is class 1 here, not 0)
-    np.testing.assert_array_equal(predicted_classes(np.array([-2.0, 0.0, 0.3])), [0, 1, 1])
-    assert accuracy(np.array([-2.0, 0.3]), np.array([0.0, 1.0])) == 1.0
-    assert accuracy(ag.Tensor([[0.1], [0.8]]), ag.Tensor([[1.0], [1.0]])) == 0.5
+    # one output per example: probabilities from 0.5 on, logits from 0 on
+    outputs = np.array([[0.2], [0.5], [0.9], [0.0]])
+    np.testing.assert_array_equal(predicted_classes(outputs, from_logits=False), [0, 1, 1, 0])
+    np.testing.assert_array_equal(predicted_classes(outputs, from_logits=True), [1, 1, 1, 1])
+    assert accuracy(np.array([-2.0, 0.3]), np.array([0.0, 1.0]), from_logits=True) == 1.0
+    assert accuracy(ag.Tensor([[0.1], [0.8]]), ag.Tensor([[1.0], [1.0]]),
+                    from_logits=False) == 0.5
     with pytest.raises(ValueError, match="3 outputs but targets of shape"):
         accuracy(scores, np.array([0, 1]))
     with pytest.raises(ValueError, match=r"got \(2, 2, 2\)"):
         accuracy(np.zeros((2, 2, 2)), np.zeros(2))
+    with pytest.raises(TypeError, match="from_logits must be True, False or None"):
+        accuracy(outputs, np.ones(4), from_logits="yes")
+
+
+@pytest.mark.parametrize("outputs", [np.array([0.2, 0.7]), np.array([[-3.0], [0.4]])],
+                         ids=["in [0, 1]", "outside [0, 1]"])
+def test_accuracy_refuses_to_guess_whether_binary_outputs_are_logits(outputs):
+    # values in [0, 1] may be logits too: the range says nothing, so nothing is guessed from it
+    with pytest.raises(ValueError, match="from_logits=True or from_logits=False"):
+        accuracy(outputs, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="logits .* or probabilities"):
+        predicted_classes(outputs)
+
+
+@pytest.mark.parametrize(
+    "loss_fn, threshold",
+    [(nn.binary_cross_entropy_with_logits, 0.0), (nn.binary_cross_entropy, 0.5),
+     (partial(nn.binary_cross_entropy_with_logits, reduction="sum"), 0.0)],
+    ids=["with_logits", "probabilities", "partial"],
+)
+def test_fit_and_evaluate_read_from_logits_from_the_binary_losses(loss_fn, threshold):
+    # outputs 0.3: class 1 as a logit (>= 0), class 0 as a probability (< 0.5)
+    x, y = np.full((4, 1), 0.3), np.ones((4, 1))
+    model = nn.Sequential(nn.Dense(1, 1, rng=0))
+    model[0].weights.data = np.ones((1, 1))
+    model[0].bias.data = np.zeros(1)
+    expected = float(0.3 >= threshold)
+    assert nn.evaluate(model, loss_fn, x, y, metrics="accuracy")["accuracy"] == expected
+    history = nn.fit(model, loss_fn, nn.SGD(model.parameters(), lr=0.0), x, y, epochs=1,
+                     metrics="accuracy", progress=False)
+    assert history["accuracy"] == [expected]
+    # an explicit from_logits wins over the loss
+    told = nn.evaluate(model, loss_fn, x, y, metrics="accuracy", from_logits=threshold != 0.0)
+    assert told["accuracy"] == 1.0 - expected
+
+
+def test_fit_refuses_to_guess_binary_accuracy_for_other_losses_before_the_first_step():
+    x, y = column(4)
+    model = Recorder()
+    optimizer = nn.SGD(model.parameters(), lr=0.1)
+    before = model.weights.data.copy()
+    with pytest.raises(ValueError, match="from_logits=True or from_logits=False"):
+        nn.fit(model, nn.mse_loss, optimizer, x, y, metrics=["accuracy"], progress=False)
+    with pytest.raises(ValueError, match="from_logits=True or from_logits=False"):
+        nn.evaluate(model, nn.mse_loss, x, y, metrics=["accuracy"])
+    assert model.training_batches() == [] and model.weights.grad is None
+    np.testing.assert_array_equal(model.weights.data, before)
+    # told, both run; class scores need no threshold at all
+    nn.fit(model, nn.mse_loss, optimizer, x, y, metrics=["accuracy"], from_logits=False,
+           progress=False)
+    three = nn.MLP(2, [3], 3, rng=0)
+    scores = nn.evaluate(three, lambda out, labels: nn.cross_entropy(out, labels), OR_X,
+                         np.array([0, 1, 2, 1]), metrics="accuracy")
+    assert 0.0 <= scores["accuracy"] <= 1.0
 
 
 def test_confusion_matrix():
@@ -323,7 +521,7 @@ def test_plot_decision_boundary_binary_and_multiclass(tmp_path):
     model, _ = or_run(seed=0, rng=0, epochs=60)
     model.train()
     path = plotting.plot_decision_boundary(model, OR_X, OR_Y, tmp_path / "or.png",
-                                           resolution=40)
+                                           resolution=40, from_logits=True)
     assert png_size(path)[0] > 0
     assert model.training is True
 

@@ -479,7 +479,7 @@ def test_runs_killed_at_random_moments_resume_to_the_uninterrupted_result(tmp_pa
     resumed.load(f"{result}.npz")
     assert_same_parameters(resumed, model)
     assert json.loads(Path(f"{result}.json").read_text()) == reference.history
-    assert kills == KILLS and kills_mid_write >= 5, (kills, kills_mid_write)
+    assert kills == KILLS and 5 <= kills_mid_write <= KILLS - 5, (kills, kills_mid_write)
     assert len(set(epochs_on_disk)) >= 5  # the kills fell all along the run
     print(f"{kills} kills ({kills_mid_write} during a write) survived in {seconds:.1f} s; "
           f"epochs on disk after each: {epochs_on_disk[1:]}")

@@ -216,8 +216,7 @@ def test_progress_bar_advances_per_batch_with_the_running_loss(monkeypatch):
         def close(self) -> None:
             shown.append((self.total, "closed"))
 
-    tqdm_auto = pytest.importorskip("tqdm.auto", reason="tqdm is not installed")
-    monkeypatch.setattr(tqdm_auto, "tqdm", Bar)
+    monkeypatch.setattr(importlib.import_module("tqdm.auto"), "tqdm", Bar)
     x, y = column(5)
     model = Recorder()
     nn.fit(model, nn.mse_loss, nn.SGD(model.parameters(), lr=0.0), x, y, epochs=2,

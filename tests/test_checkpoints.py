@@ -379,7 +379,7 @@ SCRIPT = textwrap.dedent('''
 
     import nn
 
-    EPOCHS = 60
+    EPOCHS = 80
 
 
     def build():
@@ -468,7 +468,7 @@ def test_runs_killed_at_random_moments_resume_to_the_uninterrupted_result(tmp_pa
             epoch = saved.epoch
         advance = epoch - epochs_on_disk[-1]
         assert advance >= 0
-        window *= 0.7 if advance > 1 else 1.3 if advance == 0 else 1.0
+        window *= 0.6 if advance > 1 else 1.3 if advance == 0 else 1.0
         epochs_on_disk.append(epoch)
     process = start()
     _, errors = process.communicate(timeout=120)

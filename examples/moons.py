@@ -82,6 +82,7 @@ def pictures(
         plot_decision_boundary(
             model, x, y, folder / "moons_boundary.png",
             title=f"Two moons: MLP 2→16→16→1, training accuracy {accuracy:.0%}",
+            from_logits=True,
         ),
         plot_history(history, folder / "moons_loss.png",
                      title="Two moons: binary cross-entropy and accuracy per epoch",

@@ -18,7 +18,7 @@ import numpy as np
 
 import autograd_lite as ag
 from autograd_lite import Tensor
-from nn.training import History, are_probabilities, confusion_matrix, predicted_classes
+from nn.training import History, confusion_matrix, predicted_classes
 
 PathLike = str | os.PathLike
 
@@ -117,13 +117,15 @@ def plot_decision_boundary(
     title: str = "Decision boundary",
     resolution: int = 200,
     margin: float = 0.5,
+    from_logits: bool | None = None,
 ) -> Path:
     """The classes ``model`` assigns to every point of the plane around 2-D inputs ``x``,
     with the examples on top, coloured by their class ``y``.
 
-    A binary model (one output) is shaded by its probability of class 1 (σ(z) for logits,
-    decided as :func:`nn.training.predicted_classes` does) with the 0.5 contour drawn as the
-    boundary; a multi-class model shows the argmax class as regions. Misclassified examples
+    A binary model (one output) is shaded by its probability of class 1 (σ(z) when
+    ``from_logits`` is True, the output itself when False; a binary model must say which)
+    with the 0.5 contour drawn as the boundary; a multi-class model shows the argmax class as
+    regions. Misclassified examples
     are circled in red. The model runs under ``no_grad`` (in eval mode when it has one).
     """
     points = np.asarray(x.data if isinstance(x, Tensor) else x)
@@ -152,7 +154,12 @@ def plot_decision_boundary(
     binary = outputs.ndim == 1 or outputs.shape[1] == 1
     if binary:
         scores = outputs.reshape(-1)
-        probability = scores if are_probabilities(scores) else 0.5 * (1 + np.tanh(0.5 * scores))
+        if from_logits is None:
+            raise ValueError(
+                "plot_decision_boundary: the model has one output per example; say whether it "
+                "is a logit (from_logits=True) or a probability (from_logits=False)"
+            )
+        probability = 0.5 * (1 + np.tanh(0.5 * scores)) if from_logits else scores
         surface = probability.reshape(grid_x.shape)
         filled = axis.contourf(grid_x, grid_y, surface, levels=np.linspace(0, 1, 11),
                                cmap="RdBu", alpha=0.55)
@@ -170,7 +177,7 @@ def plot_decision_boundary(
         chosen = truth == label
         axis.scatter(points[chosen, 0], points[chosen, 1], s=30, color=colors.get(int(label), "k"),
                      edgecolors="black", linewidths=0.6, label=f"class {int(label)}", zorder=3)
-    wrong = predicted_classes(example_outputs) != truth
+    wrong = predicted_classes(example_outputs, from_logits) != truth
     if wrong.any():
         axis.scatter(points[wrong, 0], points[wrong, 1], s=120, facecolors="none",
                      edgecolors="red", linewidths=1.5, label="misclassified", zorder=4)

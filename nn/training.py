@@ -58,16 +58,6 @@ def _logits_flag(from_logits: Any, caller: str) -> bool | None:
     return None if from_logits is None else bool(from_logits)
 
 
-def are_probabilities(scores: np.ndarray) -> bool:
-    """Whether every value of ``scores`` lies in [0, 1]: the range rule ``nn.plotting`` still
-    shades binary outputs by. (Predictions never guess this way: see :func:`predicted_classes`.)
-
-    >>> are_probabilities(np.array([0.2, 0.7])), are_probabilities(np.array([-3.0, 0.4]))
-    (True, False)
-    """
-    return bool(scores.size > 0 and scores.min() >= 0 and scores.max() <= 1)
-
-
 def predicted_classes(outputs: Any, from_logits: bool | None = None) -> np.ndarray:
     """The class each row of model ``outputs`` predicts, as integers.
 

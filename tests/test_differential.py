@@ -1,10 +1,11 @@
 """Random whole programs against oracles that share no code with the engine.
 
 Op-by-op tests once all passed while backward ran a node before all of its consumers: only a
-graph in which one value reaches an op by two paths shows that. Here whole programs are checked
-(see ``differential.py``): values and gradients, of leaves and intermediates, against central
-finite differences of a float64 NumPy replay, and against PyTorch when it is installed. The
-last tests plant known engine bugs and show that the checks catch each one.
+graph in which one value reaches an op by two paths shows that. Here whole programs (drawn by
+``differential_ops.py``) are checked by ``differential.py``: values and gradients, of leaves
+and intermediates, against central finite differences of a float64 NumPy replay, and against
+PyTorch when it is installed. The last tests plant known engine bugs and show that the checks
+catch each one.
 """
 
 from __future__ import annotations
@@ -20,24 +21,21 @@ import pytest
 from catalog import CATALOG, required_shapes
 from differential import (
     ENGINE,
-    OPS,
     Backward,
     Call,
     Const,
     Disagreement,
     Leaf,
     Program,
-    RandomChoices,
     Ref,
     check_with_finite_differences,
     check_with_torch,
-    generate,
     name,
-    programs,
     run,
     run_backward,
     to_code,
 )
+from differential_ops import OPS, RandomChoices, generate, programs
 from hypothesis import given, settings
 
 import autograd_lite as ag
@@ -87,7 +85,7 @@ def test_every_operation_of_the_catalog_is_in_the_programs() -> None:
     # step is left out: its straight-through gradient is not its derivative (test_ops.py).
     catalog = {recorded_name(case) for case in CATALOG} - {"step"}
     missing = catalog - {op.name for op in OPS}
-    assert not missing, f"add a line for {sorted(missing)} to OPS in tests/differential.py"
+    assert not missing, f"add a line for {sorted(missing)} to OPS in tests/differential_ops.py"
 
 
 def test_every_line_of_the_op_table_gets_generated() -> None:

@@ -18,7 +18,14 @@ import numpy as np
 from autograd_lite import Tensor
 from nn.activations import Activation, activation_name, get_activation
 from nn.module import Module
-from nn.validation import as_generator, bias_flag, float_dtype, numeric_input, positive_int
+from nn.validation import (
+    as_generator,
+    bias_flag,
+    check_allocation,
+    float_dtype,
+    numeric_input,
+    positive_int,
+)
 
 
 def fan_in_uniform(
@@ -33,8 +40,9 @@ def fan_in_uniform(
     ``fan_in`` is how many inputs each output sums; errors start with ``owner``.
     """
     limit = 1 / np.sqrt(fan_in)
+    check_allocation(shape, np.dtype(dtype), owner)
     try:
-        values = generator.uniform(-limit, limit, shape).astype(dtype)
+        values = generator.uniform(-limit, limit, shape).astype(dtype, copy=False)
     except (ValueError, MemoryError):
         raise ValueError(f"{owner}: weights of shape {shape} are too large to allocate") from None
     return Tensor(values, requires_grad=True)

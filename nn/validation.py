@@ -10,6 +10,8 @@ ValueError: Dense: n_inputs must be a positive int, got 0
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any
 
 import numpy as np
@@ -77,3 +79,23 @@ def numeric_input(layer: Module, x: Any) -> Tensor | np.ndarray:
             f"{layer.label()}: expected numbers as input, got an array of dtype {array.dtype}"
         )
     return array
+
+
+def check_allocation(shape: tuple[int, ...], dtype: np.dtype, owner: str) -> None:
+    """Refuse a parameter whose draw would not fit in the memory free right now, before
+    anything is allocated (the operating system may promise memory it does not have, so a
+    ``MemoryError`` cannot be relied on). The draw is float64, then cast to ``dtype``.
+
+    >>> check_allocation((2, 10**12), np.dtype(np.float32), "Dense(2→1000000000000)")
+    Traceback (most recent call last):
+    ...
+    ValueError: Dense(2→1000000000000): weights of shape (2, 1000000000000) need 24000 GB ...
+    """
+    per_element = 8 + (dtype.itemsize if dtype != np.float64 else 0)
+    needed = math.prod(shape) * per_element
+    free = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    if needed > free:
+        raise ValueError(
+            f"{owner}: weights of shape {shape} need {needed / 1e9:.0f} GB while drawn, "
+            f"more than the {free / 1e9:.0f} GB of memory free"
+        )

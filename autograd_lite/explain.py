@@ -28,6 +28,7 @@ Step 1 of 2 · o = sigmoid(mul#2)
 from __future__ import annotations
 
 import html
+import os
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -386,8 +387,12 @@ def explain_html(
     keys) moves between frames; each shows that step's text below the picture. The SVGs are
     inlined, so the page needs nothing else. Runs ``backward`` like :func:`explain`; rendering
     needs Graphviz's ``dot`` (:class:`autograd_lite.viz.GraphvizNotFoundError` says how to get
-    it). Returns the path written.
+    it). Returns the path written. The tensor and the path's folder (it must exist and be
+    writable) are checked before the backward pass, so a refusal changes no gradient.
     """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"explain_html: expected a Tensor, got {type(tensor).__name__}")
+    target = _writable_target(path)
     explanation = explain(tensor, grad, max_elements=max_elements, precision=precision)
     position = {id(node): i for i, node in enumerate(engine.topological_order(tensor))}
     known = {id(step.node): step.grad_out for step in explanation.steps}
@@ -415,8 +420,22 @@ def explain_html(
     label = html.escape(explanation.labels[id(tensor)])
     page = _PAGE.format(title=f"Backward pass from {label}", last=len(frames) - 1,
                         frames="\n".join(sections))
-    target = Path(path)
     target.write_text(page, encoding="utf-8")
+    return target
+
+
+def _writable_target(path: Any) -> Path:
+    """``path`` as a Path to a file that can be written: its folder exists and is writable."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"explain_html: path must be a str or a Path, got {type(path).__name__}")
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        raise IsADirectoryError(f"explain_html: {target} is a folder; give a file name in it")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"explain_html: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"explain_html: the folder {folder} is not writable")
     return target
 
 

@@ -6,6 +6,7 @@ them, so that ``x.sigmoid()`` and ``autograd_lite.sigmoid(x)`` are one and the s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -18,21 +19,27 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
     unless ``dtype`` says otherwise, floats keep their precision, and an existing array is
     copied, so that later edits to the caller's array cannot reach a graph.
 
-    Strings, None, objects and complex numbers raise ``TypeError`` naming ``op``.
+    Strings, None, objects and complex numbers raise ``TypeError`` naming ``op``, and so does
+    a NumPy masked array: its mask would be silently dropped.
     """
     if dtype is not None:
         dtype = as_dtype(dtype, op)
     if isinstance(data, Tensor):
         data = data._data
+    elif isinstance(data, np.ma.MaskedArray):
+        raise TypeError(
+            f"{op}: got a masked array, whose mask a Tensor cannot keep; pass "
+            "array.filled(value) to choose what the masked places hold"
+        )
     try:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(
-            f"{op}: cannot make a numeric array from {_describe(data)} ({error})"
+            f"{op}: cannot make a numeric array from {describe(data)} ({error})"
         ) from None
     if array.dtype.kind not in "biuf":  # checked before any cast: complex must not lose its
         raise TypeError(  # imaginary part on the way to a real dtype
-            f"{op}: expected numbers, got {_describe(data)} of dtype {array.dtype}; "
+            f"{op}: expected numbers, got {describe(data)} of dtype {array.dtype}; "
             "pass an int, float, list of numbers or a real-valued NumPy array"
         )
     if dtype is not None:
@@ -60,8 +67,8 @@ def wrap(array: np.ndarray) -> Tensor:
     leaf.data_version = engine._Recording.assignments
     leaf.origin = None
     leaf.grad = None
-    leaf.requires_grad = False
-    leaf.name = None
+    leaf._requires_grad = False
+    leaf._name = None
     leaf.op = None
     leaf.parents = ()
     leaf.backward_rule = None
@@ -71,7 +78,21 @@ def wrap(array: np.ndarray) -> Tensor:
     return leaf
 
 
-def _describe(value: Any) -> str:
+def checked_requires_grad(value: Any, dtype: np.dtype, op: str) -> bool:
+    """``value`` as a bool, if it is one and a tensor of ``dtype`` may require grad (floats
+    only); otherwise ``TypeError`` naming ``op``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: requires_grad must be True or False, got {describe(value)}")
+    if value and dtype.kind != "f":
+        raise TypeError(
+            f"{op}: only floating-point tensors can require gradients, got {dtype}; "
+            "convert it first with .astype(np.float64)"
+        )
+    return bool(value)
+
+
+def describe(value: Any) -> str:
+    """``value``'s type and a repr cut to 40 characters, for error messages."""
     text = repr(value)
     return f"{type(value).__name__} {text[:40] + '...' if len(text) > 40 else text}"
 
@@ -91,8 +112,8 @@ class Tensor:
         "data_version",
         "origin",
         "grad",
-        "requires_grad",
-        "name",
+        "_requires_grad",
+        "_name",
         "op",
         "parents",
         "backward_rule",
@@ -108,8 +129,8 @@ class Tensor:
     data_version: int
     origin: str | None
     grad: np.ndarray | None
-    requires_grad: bool
-    name: str | None
+    _requires_grad: bool
+    _name: str | None
     op: str | None
     parents: tuple[Tensor, ...]
     backward_rule: engine.BackwardRule | None
@@ -121,14 +142,10 @@ class Tensor:
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ) -> None:
         self._data = to_array(data, dtype)
-        if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: only floating-point tensors can require gradients, got {self._data.dtype}"
-            )
         self.data_version = engine._Recording.assignments
         self.origin = None
         self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         self.name = name
         self.op = None
         self.parents = ()
@@ -167,10 +184,38 @@ class Tensor:
             and not value.flags.writeable
             and value.base is None
         ):
-            self._data = value
+            self._replace_data(value)
         else:
-            self._data = to_array(value, op="Tensor.data")
+            self._replace_data(to_array(value, op="Tensor.data"))
+
+    def _replace_data(self, array: np.ndarray) -> None:
+        """Hold ``array`` (the caller's to give away) from now on; graphs recorded before
+        are refused as stale."""
+        self._data = array
         self.data_version = engine.next_assignment()
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor: True or False, and True only for floats."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value is False or (value is True and self._data.dtype.kind == "f"):
+            self._requires_grad = value  # the common cases, first: every recorded op sets it
+        else:
+            self._requires_grad = checked_requires_grad(value, self._data.dtype, "Tensor")
+
+    @property
+    def name(self) -> str | None:
+        """A label for pictures and explanations (``nn`` names parameters by where they live)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"Tensor: name must be a str or None, got {describe(value)}")
+        self._name = value
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -202,10 +247,14 @@ class Tensor:
         """A copy of the data: changing it cannot change the graph."""
         return self._data.copy()
 
+    def tolist(self) -> Any:
+        """The data as nested Python lists of Python numbers (a number for a 0-d tensor)."""
+        return self._data.tolist()
+
     def detach(self) -> Tensor:
         """A leaf sharing this tensor's data, cut off from the graph."""
         leaf = wrap(self._data)
-        leaf.name = self.name
+        leaf._name = self._name
         return leaf
 
     def zero_grad(self) -> None:
@@ -232,7 +281,16 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __len__(self) -> int:
+        """The length of the first axis (``TypeError`` for a 0-d tensor, as in NumPy)."""
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor; use .item() for its value")
         return len(self._data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """``self[0]``, ``self[1]``, ... along the first axis, each recorded like any index."""
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor; use .item() for its value")
+        return (ops.getitem(self, i) for i in range(len(self._data)))
 
     def __bool__(self) -> bool:
         return bool(self._data)
@@ -286,7 +344,61 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 
-    # --- comparisons: 0/1 float tensors, never recorded -----------------------------------------
+    # --- in place: only where no graph can need the old values ----------------------------------
+    def _update(self, operation: Any, other: Any, symbol: str) -> Tensor:
+        """``self`` holding ``operation(self, other)`` from now on (``+=`` and friends).
+
+        Allowed inside ``no_grad()`` or on a tensor that does not require grad; the old
+        values are gone, so graphs recorded before are refused as stale (as after a ``.data``
+        assignment). As in NumPy, the result keeps this tensor's shape and dtype: an operand
+        that broadcasts to a larger shape, or a result of another kind (``int += 0.5``), is
+        refused. Nothing changes before every check has passed.
+        """
+        op = operation.__name__
+        if self._requires_grad and engine.is_grad_enabled():
+            raise RuntimeError(
+                f"{op}: `x {symbol} ...` on a tensor that requires grad would change values its "
+                f"graph needs; for an update such as a parameter step, write it inside "
+                f"`with no_grad():`, or write `x = x {symbol[:-1]} ...` to record a new tensor"
+            )
+        result = operation(self, other)
+        if result._requires_grad:
+            raise RuntimeError(
+                f"{op}: `x {symbol} y` with y requiring grad would need a gradient that x, "
+                f"updated in place, cannot record; write `x = x {symbol[:-1]} y`, or do it "
+                "inside `with no_grad():`"
+            )
+        data = result._data
+        if data.shape != self._data.shape:
+            raise ValueError(
+                f"{op}: `x {symbol} y` cannot change x's shape {self.shape} to {data.shape}"
+            )
+        if data.dtype != self._data.dtype:
+            if not np.can_cast(data.dtype, self._data.dtype, "same_kind"):
+                raise TypeError(
+                    f"{op}: `x {symbol} y` gives {data.dtype} values, which a {self.dtype} "
+                    f"tensor cannot hold; write `x = x {symbol[:-1]} y` for a new tensor"
+                )
+            data = data.astype(self._data.dtype)
+        self._replace_data(data)
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._update(ops.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._update(ops.sub, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._update(ops.mul, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._update(ops.div, other, "/=")
+
+    def __ipow__(self, exponent: Any) -> Tensor:
+        return self._update(ops.pow, exponent, "**=")
+
+    # --- comparisons: bool tensors, never recorded ---------------------------------------------
     def __lt__(self, other: Any) -> Tensor:
         return ops.less(self, other)
 
@@ -374,6 +486,12 @@ class Tensor:
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.max(self, axis, keepdims)
+
+    def argmax(self, axis: Any = None) -> Tensor:
+        return ops.argmax(self, axis)
+
+    def argmin(self, axis: Any = None) -> Tensor:
+        return ops.argmin(self, axis)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.min(self, axis, keepdims)

@@ -51,6 +51,7 @@ class OpCase:
     reference: Callable[..., Any]
     arity: int = 1
     shapes: str = "any"  # any | nonempty | broadcast | matmul | dot | list | same | conv | image
+    # | two_rows | two_cols | mask_rows (2-D, for a mask over the rows)
     domain: tuple[Callable[[np.ndarray], np.ndarray], ...] = (real,)
     differentiable: bool = True
     constant_operands: tuple[int, ...] = ()  # operands no gradient flows to (a condition)
@@ -240,6 +241,25 @@ CATALOG: list[OpCase] = [
     OpCase("getitem_slice", lambda x: x[::2], lambda x: x[::2], shapes="nonempty"),
     OpCase("getitem_repeats", lambda x: x[[0, 0, -1]], lambda x: x[[0, 0, -1]], shapes="nonempty"),
     OpCase(
+        "getitem_mask",
+        lambda x: x[x > 0],
+        lambda x: x[x > 0],
+        domain=(_away_from((0.0,)),),
+    ),
+    OpCase(
+        "getitem_mask_rows",
+        lambda x: x[x[:, 0] > 0, 1:],
+        lambda x: x[x[:, 0] > 0, 1:],
+        shapes="mask_rows",
+        domain=(_away_from((0.0,)),),
+    ),
+    OpCase("permute", lambda x: x.permute(*reversed(range(x.ndim))), np.transpose),
+    OpCase("swapaxes", lambda x: x.swapaxes(0, -1), lambda x: np.swapaxes(x, 0, -1),
+           shapes="nonempty"),
+    # dtype casts and copies: the gradient is cast back to the input's dtype
+    OpCase("astype_double_and_back", lambda x: x.double().astype(x.dtype), lambda x: x * 1),
+    OpCase("clone", lambda x: x.clone(), np.copy),
+    OpCase(
         "concatenate", lambda *xs: ag.concatenate(xs), lambda *xs: np.concatenate(xs), 2, "list"
     ),
     OpCase(
@@ -305,6 +325,8 @@ def required_shapes(case: OpCase) -> list[tuple[tuple[int, ...], ...]]:
         ]
     if case.shapes == "dot":
         return [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4))]
+    if case.shapes == "mask_rows":
+        return [((4, 3),), ((2, 1),)]
     if case.shapes == "list":
         return [((3,), (2,)), ((1, 3), (2, 3))]
     if case.shapes == "same":
@@ -345,6 +367,8 @@ def drawn_shapes(draw: Any, case: OpCase) -> tuple[tuple[int, ...], ...]:
             elif len(right) == 2 and draw(st.booleans()):
                 right = batch + right
         return left, right
+    if case.shapes == "mask_rows":
+        return ((draw(SIDE), draw(SIDE)),)
     if case.shapes == "list":
         rest = draw(array_shapes(min_dims=0, max_dims=2, max_side=3))
         return (draw(SIDE),) + rest, (draw(SIDE),) + rest

@@ -5,6 +5,10 @@ shapes, object/string/complex/bool dtypes, empty arrays, NaN and inf, huge numbe
 values of the wrong type. Each call must either return normally or raise ValueError or
 TypeError (IndexError for indexing) with a message naming the function, and no tensor,
 gradient or parameter that existed before may change.
+
+Integer and bool tensors meet Python numbers at and past the edges of their dtypes, under every
+arithmetic operator and comparison: the result must be NumPy's, value and dtype, or a clear
+refusal where NumPy refuses too (or a ValueError saying the number does not fit).
 """
 
 from __future__ import annotations
@@ -81,6 +85,11 @@ CALLS: list[tuple[str, Callable, int]] = [
     ("conv2d", ag.conv2d, 5),
     ("max_pool2d", ag.max_pool2d, 3),
     ("avg_pool2d", ag.avg_pool2d, 3),
+    ("argmax", ag.argmax, 2),
+    ("argmin", ag.argmin, 2),
+    ("zeros_like", ag.zeros_like, 1),
+    ("ones_like", ag.ones_like, 1),
+    ("Tensor", lambda data, requires_grad: ag.tensor(data, requires_grad=requires_grad), 2),
     ("getitem", lambda index: ag.Tensor(np.ones((2, 3)))[index], 1),
     ("Tensor", lambda data, dtype: ag.Tensor(data, dtype=dtype), 2),
     ("backward", lambda grad: (ag.Tensor([[1.0, 2.0]], requires_grad=True) * 2).backward(grad), 1),
@@ -141,3 +150,72 @@ def test_junk_either_works_or_fails_cleanly(name: str, call: Callable, arity: in
             if isinstance(result, ag.Tensor):
                 assert result.data.dtype.kind in "biuf"
     bystanders.assert_untouched(extra)
+
+
+# --- integer and bool tensors against NumPy ----------------------------------------------------
+SMALL_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+                np.bool_]
+BINARY = [
+    ("add", lambda a, b: a + b),
+    ("sub", lambda a, b: a - b),
+    ("mul", lambda a, b: a * b),
+    ("div", lambda a, b: a / b),
+    ("pow", lambda a, b: a**b),
+    ("less", lambda a, b: a < b),
+    ("less_equal", lambda a, b: a <= b),
+    ("greater", lambda a, b: a > b),
+    ("greater_equal", lambda a, b: a >= b),
+    ("equal", lambda a, b: a == b),
+    ("not_equal", lambda a, b: a != b),
+]
+MIRRORED = {"less": "greater", "less_equal": "greater_equal", "greater": "less",
+            "greater_equal": "less_equal"}  # number < tensor is tensor > number
+
+
+@st.composite
+def edge_numbers(draw: Any, dtype: Any) -> Any:
+    """Python numbers at and just past the edges of ``dtype``, and a few that are too large
+    for anything."""
+    limits = np.iinfo(np.int64 if dtype == np.bool_ else dtype)
+    edges = [int(limits.min), int(limits.max), int(limits.min) - 1, int(limits.max) + 1]
+    return draw(st.one_of(
+        st.sampled_from(edges + [0, 1, -1, 2, 3, 2**64, -(2**63) - 1, 2**2000]),
+        st.sampled_from([0.5, -2.5, 1e300, -0.0, float("nan"), float("inf")]),
+        st.booleans(),
+        st.integers(-300, 300),
+    ))
+
+
+@pytest.mark.parametrize(("name", "operation"), BINARY, ids=[b[0] for b in BINARY])
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_integer_and_bool_tensors_with_numbers_match_numpy_or_fail_cleanly(
+    name: str, operation: Callable, data
+) -> None:
+    dtype = data.draw(st.sampled_from(SMALL_DTYPES))
+    values = data.draw(arrays(dtype, array_shapes(min_dims=0, max_dims=2, max_side=3)))
+    number = data.draw(edge_numbers(dtype))
+    number_first = data.draw(st.booleans())
+    bystanders = Bystanders()
+    x = ag.Tensor(values, dtype=dtype)
+    pair = (number, x) if number_first else (x, number)
+    reference_pair = (number, values) if number_first else (values, number)
+    with np.errstate(all="ignore"):
+        try:
+            expected: Any = np.asarray(operation(*reference_pair))
+        except (OverflowError, TypeError, ValueError) as error:
+            expected = error
+        try:
+            result = operation(*pair)
+        except (ValueError, TypeError) as error:
+            names = (name, MIRRORED.get(name, name))
+            assert any(n in str(error) for n in names), f"{error!r} does not name {name}"
+            assert isinstance(expected, Exception) or "does not fit" in str(error), (
+                f"NumPy gives {expected!r} but {name} refused: {error}"
+            )
+        else:
+            assert not isinstance(expected, Exception), f"NumPy: {expected!r}; we: {result}"
+            assert result.dtype == expected.dtype and result.shape == expected.shape
+            np.testing.assert_array_equal(result.data, expected)
+    np.testing.assert_array_equal(x.data, values)
+    bystanders.assert_untouched([])

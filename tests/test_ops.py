@@ -216,17 +216,20 @@ def test_op_names() -> None:
         assert tensor.op == name
 
 
-def test_comparisons_give_unrecorded_float_masks() -> None:
+def test_comparisons_give_unrecorded_bool_tensors() -> None:
     x = ag.Tensor([1.0, 2.0, 3.0], requires_grad=True)
     for mask, expected in [
-        (x < 2, [1, 0, 0]),
-        (x <= 2, [1, 1, 0]),
-        (x > 2, [0, 0, 1]),
-        (x >= 2, [0, 1, 1]),
-        (x == 2, [0, 1, 0]),
-        (x != 2, [1, 0, 1]),
+        (x < 2, [True, False, False]),
+        (x <= 2, [True, True, False]),
+        (x > 2, [False, False, True]),
+        (x >= 2, [False, True, True]),
+        (x == 2, [False, True, False]),
+        (x != 2, [True, False, True]),
+        (2 > x, [True, False, False]),
+        (np.array([3.0, 2.0, 1.0]) == x, [False, True, False]),
     ]:
-        assert mask.dtype == np.float64 and not mask.requires_grad and mask.op is None
+        assert mask.dtype == np.bool_ and not mask.requires_grad and mask.op is None
+        assert mask.parents == ()
         np.testing.assert_array_equal(mask.data, expected)
     assert len({x, ag.Tensor(1.0)}) == 2  # still hashable by identity
 

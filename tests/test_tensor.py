@@ -83,3 +83,51 @@ def test_assigning_data_is_allowed() -> None:
 def test_complex_data_is_refused_even_with_a_real_dtype(dtype) -> None:
     with pytest.raises(TypeError, match="complex"):
         ag.Tensor(np.array([1.0 + 1.0j]), dtype=dtype)
+
+
+@pytest.mark.parametrize("bad", ["no", 1, 0, None, np.array([True])])
+def test_requires_grad_must_be_a_bool(bad) -> None:
+    with pytest.raises(TypeError, match="requires_grad"):
+        ag.Tensor([1.0], requires_grad=bad)
+    t = ag.Tensor([1.0])
+    with pytest.raises(TypeError, match="requires_grad"):
+        t.requires_grad = bad
+    assert t.requires_grad is False
+    t.requires_grad = np.True_  # NumPy's bools are bools
+    assert t.requires_grad is True
+
+
+def test_only_float_tensors_require_grad_by_constructor_or_by_assignment() -> None:
+    for dtype in (np.int64, np.uint8, np.bool_):
+        with pytest.raises(TypeError, match="floating-point"):
+            ag.Tensor([1], dtype=dtype, requires_grad=True)
+        t = ag.Tensor([1], dtype=dtype)
+        with pytest.raises(TypeError, match="floating-point"):
+            t.requires_grad = True
+        assert t.requires_grad is False
+        t.requires_grad = False
+
+
+@pytest.mark.parametrize("bad", [5, b"w", ["w"], 1.5])
+def test_name_must_be_a_string_or_none(bad) -> None:
+    with pytest.raises(TypeError, match="name"):
+        ag.Tensor(1.0, name=bad)
+    t = ag.Tensor(1.0, name="w")
+    with pytest.raises(TypeError, match="name"):
+        t.name = bad
+    assert t.name == "w"
+    t.name = None
+    assert t.name is None
+
+
+def test_a_masked_array_is_refused_rather_than_losing_its_mask() -> None:
+    masked = np.ma.masked_array([1.0, 2.0], mask=[False, True])
+    with pytest.raises(TypeError, match="masked"):
+        ag.Tensor(masked)
+    t = ag.Tensor([0.0, 0.0])
+    with pytest.raises(TypeError, match="masked"):
+        t.data = masked
+    with pytest.raises(TypeError, match="add.*masked"):
+        t + masked
+    np.testing.assert_array_equal(t.data, [0.0, 0.0])
+    np.testing.assert_array_equal(ag.Tensor(masked.filled(0.0)).data, [1.0, 0.0])

@@ -5,8 +5,9 @@ gradients can be differentiated again. ``broadcast_to``, ``scatter_add``, ``wind
 ``col2im`` are the ops that gradients of sums, indexing and convolutions are made of.
 
 ``arithmetic`` holds + - * / ** @ dot and comparisons; ``functions`` the elementwise functions
-and activations; ``reductions`` sum/mean/max/min/var/std and softmax; ``shapes`` reshape,
-transpose, indexing and joining.
+and activations; ``reductions`` sum/mean/max/min/var/std, argmax/argmin and softmax; ``shapes``
+reshape, transpose, indexing, joining and dtype casts. ``operands`` turns what users pass into
+Tensors and is where dtypes are promoted.
 """
 
 from autograd_lite.ops.arithmetic import (
@@ -41,7 +42,18 @@ from autograd_lite.ops.functions import (
     tanh,
     where,
 )
-from autograd_lite.ops.reductions import log_softmax, max, mean, min, softmax, std, sum, var
+from autograd_lite.ops.reductions import (
+    argmax,
+    argmin,
+    log_softmax,
+    max,
+    mean,
+    min,
+    softmax,
+    std,
+    sum,
+    var,
+)
 from autograd_lite.ops.shapes import (
     astype,
     broadcast_to,
@@ -60,6 +72,8 @@ from autograd_lite.ops.shapes import (
 __all__ = [
     "abs",
     "add",
+    "argmax",
+    "argmin",
     "astype",
     "broadcast_to",
     "clone",

@@ -1,4 +1,4 @@
-"""Arithmetic: ``+ - * / **``, ``@``, ``dot``, and the comparisons (which record nothing).
+"""Arithmetic: ``+ - * / **``, ``@``, ``dot``, and the comparisons (bool results, not recorded).
 
 Each operation computes ``out`` with NumPy and defines, right below, its backward rule: the
 gradient of the loss with respect to each operand, given ``grad_out`` = dL/dout. The engine
@@ -13,16 +13,17 @@ import numpy as np
 
 from autograd_lite.engine import record
 from autograd_lite.ops import dual
-from autograd_lite.ops.operands import as_pair, as_tensor, broadcast_error
-from autograd_lite.tensor import Tensor, wrap
+from autograd_lite.ops.operands import as_pair, as_tensor, is_number, number_array, numpy_error
+from autograd_lite.tensor import Tensor, describe, to_array, wrap
 
 
 def _broadcasting(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
-    """Apply NumPy's ``fn`` to both operands, naming ``op`` and both shapes if they clash."""
+    """Apply NumPy's ``fn`` to both operands; what NumPy refuses (shapes that clash, ``-`` of
+    bools, integers to negative powers) raises the same kind of error naming ``op``."""
     try:
         return fn(a._data, b._data)
-    except ValueError:
-        raise broadcast_error(op, a, b) from None
+    except (ValueError, TypeError) as error:
+        raise numpy_error(op, error, a, b) from None
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -43,7 +44,7 @@ def sub(a: Any, b: Any) -> Tensor:
     """out = a - b;  dL/da = dL/dout,  dL/db = -dL/dout."""
     a, b = as_pair(a, b, "sub")
     out = _broadcasting("sub", np.subtract, a, b)
-    return record("sub", out, (a, b), sub_backward, (b.requires_grad,))
+    return record("sub", out, (a, b), sub_backward, (b._requires_grad,))
 
 
 def sub_backward(grad_out: Any, needs_b: bool) -> tuple:
@@ -53,7 +54,11 @@ def sub_backward(grad_out: Any, needs_b: bool) -> tuple:
 def neg(x: Any) -> Tensor:
     """out = -x;  dL/dx = -dL/dout."""
     x = as_tensor(x, "neg")
-    return record("neg", -x._data, (x,), neg_backward)
+    try:
+        out = np.negative(x._data)
+    except TypeError as error:  # bools: NumPy asks for ~ instead
+        raise numpy_error("neg", error, x) from None
+    return record("neg", out, (x,), neg_backward)
 
 
 def neg_backward(grad_out: Any) -> tuple:
@@ -70,7 +75,7 @@ def mul(a: Any, b: Any) -> Tensor:
     """
     a, b = as_pair(a, b, "mul")
     out = _broadcasting("mul", np.multiply, a, b)
-    saved = (a._data, b._data, a.requires_grad, b.requires_grad)
+    saved = (a._data, b._data, a._requires_grad, b._requires_grad)
     return record("mul", out, (a, b), mul_backward, saved)
 
 
@@ -82,7 +87,7 @@ def div(a: Any, b: Any) -> Tensor:
     """out = a / b;  dL/da = dL/dout / b,  dL/db = -dL/dout * a / b**2 = -dL/dout * out / b."""
     a, b = as_pair(a, b, "div")
     out = _broadcasting("div", np.divide, a, b)
-    return record("div", out, (a, b), div_backward, (b._data, out, b.requires_grad))
+    return record("div", out, (a, b), div_backward, (b._data, out, b._requires_grad))
 
 
 def div_backward(grad_out: Any, b: Any, out: Any, needs_b: bool) -> tuple:
@@ -104,11 +109,16 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - the contract's name
     """
     if isinstance(exponent, (int, float)) and isinstance(base, Tensor):
         x = base._data
+        number_array(exponent, x.dtype, "pow")  # refuses a number too large for x's dtype
+        try:
+            out = x**exponent
+        except (ValueError, OverflowError) as error:  # integers to negative integer powers
+            raise ValueError(f"pow: {x.dtype} ** {exponent!r}: {error}") from None
         attrs = {"exponent": exponent}
-        return record("pow", x**exponent, (base,), pow_number_backward, (x, exponent), attrs)
+        return record("pow", out, (base,), pow_number_backward, (x, exponent), attrs)
     a, b = as_pair(base, exponent, "pow")
     out = _broadcasting("pow", np.power, a, b)
-    saved = (a._data, b._data, out, a.requires_grad, b.requires_grad)
+    saved = (a._data, b._data, out, a._requires_grad, b._requires_grad)
     return record("pow", out, (a, b), pow_backward, saved)
 
 
@@ -200,7 +210,7 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise ValueError(
             f"matmul: the batch axes of shapes {a.shape} and {b.shape} cannot be broadcast"
         ) from None
-    saved = (a._data, b._data, a.requires_grad, b.requires_grad)
+    saved = (a._data, b._data, a._requires_grad, b._requires_grad)
     return record("matmul", out, (a, b), matmul_backward, saved)
 
 
@@ -220,42 +230,64 @@ def dot(a: Any, b: Any) -> Tensor:
         )
     if a.shape[-1] != (b.shape[-2] if b.ndim > 1 else b.shape[0]):
         raise _inner_mismatch("dot", a, b)
-    saved = (a._data, b._data, a.requires_grad, b.requires_grad)
+    saved = (a._data, b._data, a._requires_grad, b._requires_grad)
     return record("dot", np.dot(a._data, b._data), (a, b), matmul_backward, saved)
 
 
 def _compare(op: str, fn: Any, a: Any, b: Any) -> Tensor:
-    """A comparison as a float tensor of 0/1. Not recorded: no gradient flows through it."""
-    a, b = as_pair(a, b, op)
-    result = _broadcasting(op, fn, a, b)
-    return wrap(result.astype(np.result_type(a._data, b._data)))
+    """A comparison as a bool tensor. Not recorded: no gradient flows through it.
+
+    A number is handed to NumPy as it is, which compares it exactly with any dtype
+    (``uint8 tensor < 300`` is all True); other operands are read as by every operation.
+    """
+    left, right = (
+        value._data if isinstance(value, Tensor) else value if is_number(value)
+        else to_array(value, op=op)
+        for value in (a, b)
+    )
+    try:
+        return wrap(np.asarray(fn(left, right)))
+    except OverflowError:  # a Python int too large for a float
+        number = left if is_number(left) else right
+        raise ValueError(f"{op}: the number {describe(number)} is too large to compare") from None
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {np.shape(left)} and {np.shape(right)} cannot be broadcast together"
+        ) from None
 
 
 def less(a: Any, b: Any) -> Tensor:
-    """1.0 where a < b, else 0.0 (``a < b``)."""
+    """True where a < b (``a < b``)."""
     return _compare("less", np.less, a, b)
 
 
 def less_equal(a: Any, b: Any) -> Tensor:
-    """1.0 where a <= b, else 0.0 (``a <= b``)."""
+    """True where a <= b (``a <= b``)."""
     return _compare("less_equal", np.less_equal, a, b)
 
 
 def greater(a: Any, b: Any) -> Tensor:
-    """1.0 where a > b, else 0.0 (``a > b``)."""
+    """True where a > b (``a > b``).
+
+    >>> x = Tensor([-1.0, 2.0, 3.0])
+    >>> x > 0
+    Tensor([False,  True,  True], dtype=bool)
+    >>> (x > 0).sum().item(), (x > 0).mean().item()
+    (2, 0.6666666666666666)
+    """
     return _compare("greater", np.greater, a, b)
 
 
 def greater_equal(a: Any, b: Any) -> Tensor:
-    """1.0 where a >= b, else 0.0 (``a >= b``)."""
+    """True where a >= b (``a >= b``)."""
     return _compare("greater_equal", np.greater_equal, a, b)
 
 
 def equal(a: Any, b: Any) -> Tensor:
-    """1.0 where a == b, else 0.0 (``a == b``)."""
+    """True where a == b (``a == b``)."""
     return _compare("equal", np.equal, a, b)
 
 
 def not_equal(a: Any, b: Any) -> Tensor:
-    """1.0 where a != b, else 0.0 (``a != b``)."""
+    """True where a != b (``a != b``)."""
     return _compare("not_equal", np.not_equal, a, b)

@@ -1,4 +1,8 @@
-"""Elementwise functions and activations, each with its local derivative right below it."""
+"""Elementwise functions and activations, each with its local derivative right below it.
+
+Functions with real-valued results (exp, log, tanh, gelu, sigmoid, sqrt) compute integer and
+bool inputs in float64 (see :func:`operands.as_real`).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,13 @@ import numpy as np
 
 from autograd_lite.engine import record
 from autograd_lite.ops import dual
-from autograd_lite.ops.operands import as_pair, as_tensor, broadcast_error
-from autograd_lite.tensor import Tensor
+from autograd_lite.ops.operands import as_pair, as_real, as_tensor, broadcast_error
+from autograd_lite.tensor import Tensor, describe
 
 
 def exp(x: Any) -> Tensor:
     """out = e**x;  dL/dx = dL/dout * out."""
-    x = as_tensor(x, "exp")
+    x = as_real(x, "exp")
     out = np.exp(x._data)
     return record("exp", out, (x,), exp_backward, (out,))
 
@@ -26,7 +30,7 @@ def exp_backward(grad_out: Any, out: Any) -> tuple:
 
 def log(x: Any) -> Tensor:
     """out = ln(x);  dL/dx = dL/dout / x. (No hidden epsilon: log(0) is -inf, as in NumPy.)"""
-    x = as_tensor(x, "log")
+    x = as_real(x, "log")
     return record("log", np.log(x._data), (x,), log_backward, (x._data,))
 
 
@@ -36,7 +40,7 @@ def log_backward(grad_out: Any, x: Any) -> tuple:
 
 def tanh(x: Any) -> Tensor:
     """out = tanh(x);  dL/dx = dL/dout * (1 - out**2)."""
-    x = as_tensor(x, "tanh")
+    x = as_real(x, "tanh")
     out = np.tanh(x._data)
     return record("tanh", out, (x,), tanh_backward, (out,))
 
@@ -56,7 +60,7 @@ def gelu(x: Any) -> Tensor:
     >>> gelu(Tensor([-1.0, 0.0, 1.0]))
     Tensor([-0.15880801,  0.        ,  0.84119199])
     """
-    x = as_tensor(x, "gelu")
+    x = as_real(x, "gelu")
     data = x._data
     out = 0.5 * data * (1 + np.tanh(GELU_SCALE * (data + GELU_CUBIC * data**3)))
     return record("gelu", out, (x,), gelu_backward, (data,))
@@ -89,7 +93,7 @@ def sigmoid(x: Any) -> Tensor:
     >>> sigmoid(Tensor([-1000.0, 0.0, 1000.0]))
     Tensor([0. , 0.5, 1. ])
     """
-    x = as_tensor(x, "sigmoid")
+    x = as_real(x, "sigmoid")
     out = stable_sigmoid(x._data)
     return record("sigmoid", out, (x,), sigmoid_backward, (out,))
 
@@ -130,7 +134,10 @@ def step(x: Any, threshold: float = 0.0) -> Tensor:
     x = as_tensor(x, "step")
     if not isinstance(threshold, (int, float, np.number)):
         raise TypeError(f"step: threshold must be a number, got {type(threshold).__name__}")
-    out = (x._data >= threshold).astype(x._data.dtype)
+    try:
+        out = (x._data >= threshold).astype(x._data.dtype)
+    except OverflowError:  # a Python int too large for a float
+        raise ValueError(f"step: threshold {describe(threshold)} is too large") from None
     return record("step", out, (x,), step_backward, attrs={"threshold": threshold})
 
 
@@ -150,7 +157,7 @@ def abs_backward(grad_out: Any, x: Any) -> tuple:
 
 def sqrt(x: Any) -> Tensor:
     """out = √x;  dL/dx = dL/dout / (2 out)."""
-    x = as_tensor(x, "sqrt")
+    x = as_real(x, "sqrt")
     out = np.sqrt(x._data)
     return record("sqrt", out, (x,), sqrt_backward, (out,))
 
@@ -202,7 +209,7 @@ def _extremum_pair(op: str, fn: Any, a: Any, b: Any) -> Tensor:
         out = fn(a._data, b._data)
     except ValueError:
         raise broadcast_error(op, a, b) from None
-    saved = (a._data, b._data, out, a.requires_grad, b.requires_grad)
+    saved = (a._data, b._data, out, a._requires_grad, b._requires_grad)
     return record(op, out, (a, b), extremum_pair_backward, saved)
 
 
@@ -233,11 +240,12 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """out = a where condition is true (non-zero), else b;
+    """out = a where condition is true (a bool tensor or array, or non-zero numbers), else b;
     dL/da = dL/dout where condition, dL/db = dL/dout elsewhere. The condition gets no gradient.
 
-    >>> where(Tensor([1.0, 0.0]), Tensor([1.0, 2.0]), 0)
-    Tensor([1., 0.])
+    >>> x = Tensor([-1.0, 2.0])
+    >>> where(x > 0, x, 0)
+    Tensor([0., 2.])
     """
     mask = as_tensor(condition, "where")._data.astype(bool)
     a, b = as_pair(a, b, "where")

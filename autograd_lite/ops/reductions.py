@@ -14,16 +14,16 @@ import numpy as np
 
 from autograd_lite.engine import record
 from autograd_lite.ops import dual
-from autograd_lite.ops.operands import as_tensor, normalize_axis
-from autograd_lite.tensor import Tensor
+from autograd_lite.ops.operands import as_real, as_tensor, normalize_axis, single_axis
+from autograd_lite.tensor import Tensor, wrap
 
 
-def _reduced_axes(x: Tensor, axis: Any, keepdims: Any, op: str) -> tuple[int, ...]:
-    """The axes to reduce (all when ``axis`` is None), after checking ``keepdims``."""
+def _reduced_axes(x: Tensor, axis: Any, keepdims: Any, op: str) -> tuple[tuple[int, ...], bool]:
+    """The axes to reduce (all when ``axis`` is None) and ``keepdims`` as a Python bool."""
     if not isinstance(keepdims, (bool, np.bool_)):
         raise TypeError(f"{op}: keepdims must be True or False, got {keepdims!r}")
     axes = normalize_axis(axis, x.shape, op)
-    return tuple(range(x.ndim)) if axes is None else axes
+    return tuple(range(x.ndim)) if axes is None else axes, bool(keepdims)
 
 
 def _expand(grad_out: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
@@ -51,7 +51,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     Tensor([4., 6.])
     """
     x = as_tensor(x, "sum")
-    axes = _reduced_axes(x, axis, keepdims, "sum")
+    axes, keepdims = _reduced_axes(x, axis, keepdims, "sum")
     out = np.asarray(x._data.sum(axis=axes, keepdims=keepdims))
     saved = (axes, keepdims, x.shape, 1)
     return record("sum", out, (x,), spread_backward, saved, _axis_attrs(axis, keepdims))
@@ -69,10 +69,11 @@ def spread_backward(
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """out = Σ x / n over ``axis``;  dL/dx = dL/dout / n for every element.
 
-    The mean of no elements is NaN, as in NumPy (without its warning).
+    The mean of no elements is NaN, as in NumPy (without its warning). Integers and bools are
+    averaged in float64 (the mean of a mask is the fraction of True).
     """
-    x = as_tensor(x, "mean")
-    axes = _reduced_axes(x, axis, keepdims, "mean")
+    x = as_real(x, "mean")
+    axes, keepdims = _reduced_axes(x, axis, keepdims, "mean")
     count = _count(x, axes)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray(x._data.sum(axis=axes, keepdims=keepdims) / count)
@@ -83,7 +84,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def _extremum(op: str, fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
     """``max``/``min`` over ``axis``, recorded with :func:`extremum_backward`."""
     x = as_tensor(x, op)
-    axes = _reduced_axes(x, axis, keepdims, op)
+    axes, keepdims = _reduced_axes(x, axis, keepdims, op)
     if _count(x, axes) == 0 or x.size == 0:
         raise ValueError(f"{op}: no elements to reduce over axis {axis} of shape {x.shape}")
     kept = fn(x._data, axis=axes, keepdims=True)
@@ -116,16 +117,41 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     return _extremum("min", np.min, x, axis, keepdims)
 
 
+def _arg_extremum(op: str, fn: Any, x: Any, axis: Any) -> Tensor:
+    """``argmax``/``argmin``: integer positions, not recorded (no gradient flows to them)."""
+    x = as_tensor(x, op)
+    if axis is not None:
+        axis = single_axis(axis, x.shape, op)
+    if x.size == 0 or (axis is not None and x.shape[axis] == 0):
+        raise ValueError(f"{op}: no elements to search along axis {axis} of shape {x.shape}")
+    return wrap(np.asarray(fn(x._data, axis=axis)))
+
+
+def argmax(x: Any, axis: Any = None) -> Tensor:
+    """The index of the largest x (over the flattened x, or along ``axis``); the first one on
+    ties, as in NumPy. An integer tensor, not recorded.
+
+    >>> argmax(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
+    Tensor([1, 0], dtype=int64)
+    """
+    return _arg_extremum("argmax", np.argmax, x, axis)
+
+
+def argmin(x: Any, axis: Any = None) -> Tensor:
+    """The index of the smallest x (over the flattened x, or along ``axis``); the first on ties."""
+    return _arg_extremum("argmin", np.argmin, x, axis)
+
+
 def _variance_parts(
     x: Tensor, axis: Any, keepdims: Any, ddof: Any, op: str
-) -> tuple[tuple[int, ...], np.ndarray, int]:
-    """The reduced axes, x minus its mean, and the divisor n - ddof (0 when ddof >= n: the
-    result is then inf or NaN, as in NumPy)."""
+) -> tuple[tuple[int, ...], bool, np.ndarray, int]:
+    """The reduced axes, keepdims, x minus its mean, and the divisor n - ddof (0 when
+    ddof >= n: the result is then inf or NaN, as in NumPy)."""
     if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, np.integer)):
         raise TypeError(f"{op}: ddof must be an int, got {ddof!r}")
-    axes = _reduced_axes(x, axis, keepdims, op)
+    axes, keepdims = _reduced_axes(x, axis, keepdims, op)
     count = builtins.max(_count(x, axes) - int(ddof), 0)
-    return axes, _centered(x._data, axes), count
+    return axes, keepdims, _centered(x._data, axes), count
 
 
 def _centered(x: Any, axes: tuple[int, ...]) -> Any:
@@ -141,8 +167,8 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     >>> var(Tensor([1.0, 2.0, 3.0, 4.0])).item()
     1.25
     """
-    x = as_tensor(x, "var")
-    axes, centered, count = _variance_parts(x, axis, keepdims, ddof, "var")
+    x = as_real(x, "var")
+    axes, keepdims, centered, count = _variance_parts(x, axis, keepdims, ddof, "var")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / count)
     saved = (x._data, axes, keepdims, count)
@@ -163,8 +189,8 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     NOTE: where out is 0 (all elements equal) the gradient is 0, as in PyTorch, not the
     0 / 0 = NaN of the formula.
     """
-    x = as_tensor(x, "std")
-    axes, centered, count = _variance_parts(x, axis, keepdims, ddof, "std")
+    x = as_real(x, "std")
+    axes, keepdims, centered, count = _variance_parts(x, axis, keepdims, ddof, "std")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray(np.sqrt((centered * centered).sum(axis=axes, keepdims=keepdims) / count))
     saved = (x._data, out, axes, keepdims, count)
@@ -179,12 +205,6 @@ def std_backward(
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = _expand(grad_out, axes, keepdims) / (count * dual.where(zero, 1.0, kept))
         return (dual.where(zero, 0.0, scale * _centered(x, axes)),)
-
-
-def _single_axis(x: Tensor, axis: Any, op: str) -> int:
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
-    return normalize_axis(axis, x.shape, op)[0]  # type: ignore[index]
 
 
 def softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
@@ -204,8 +224,8 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     >>> softmax(Tensor([0.0, -np.inf]))
     Tensor([1., 0.])
     """
-    x = as_tensor(x, "softmax")
-    axis = _single_axis(x, axis, "softmax")
+    x = as_real(x, "softmax")
+    axis = single_axis(axis, x.shape, "softmax")
     out = softmax_array(x._data, axis)
     return record("softmax", out, (x,), softmax_backward, (out, axis), {"axis": axis})
 
@@ -219,8 +239,8 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
     Masked (-inf) entries give -inf; their gradient is finite (e**out is 0 there).
     """
-    x = as_tensor(x, "log_softmax")
-    axis = _single_axis(x, axis, "log_softmax")
+    x = as_real(x, "log_softmax")
+    axis = single_axis(axis, x.shape, "log_softmax")
     with np.errstate(invalid="ignore"):
         shifted = x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))

@@ -11,7 +11,7 @@ import numpy as np
 
 from autograd_lite.engine import record, unbroadcast
 from autograd_lite.ops import dual
-from autograd_lite.ops.operands import as_tensor, normalize_axis
+from autograd_lite.ops.operands import as_tensor, axis_int, normalize_axis, single_axis
 from autograd_lite.tensor import Tensor, as_dtype, wrap
 
 
@@ -60,11 +60,17 @@ def transpose_backward(grad_out: Any, inverse: tuple[int, ...]) -> tuple:
 
 
 def _plain_index(index: Any) -> Any:
-    """Indices as NumPy takes them: Tensors become integer arrays."""
+    """Indices as NumPy takes them: a Tensor gives its array, which must hold integers or
+    bools (a float index is refused, not truncated)."""
     if isinstance(index, tuple):
         return tuple(_plain_index(item) for item in index)
     if isinstance(index, Tensor):
-        return index._data.astype(np.intp)
+        if index._data.dtype.kind not in "biu":
+            raise IndexError(
+                f"getitem: index tensors must hold integers or bools, got {index.dtype}; "
+                "convert it with .astype(np.int64)"
+            )
+        return index._data
     return index
 
 
@@ -74,22 +80,24 @@ def _has_array(index: Any) -> bool:
 
 
 def getitem(x: Any, index: Any) -> Tensor:
-    """out = x[index] (basic slices and integer arrays);
+    """out = x[index], as NumPy indexes: ints, slices, None, ``...``, integer arrays and bool
+    masks (``x[x > 0]``; arrays, lists or Tensors);
     dL/dx = zeros with dL/dout added at the indexed places (repeats add up).
 
     >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> x[[0, 0, 2]].sum().backward()
     >>> x.grad
     array([2., 0., 1.])
+    >>> x[x > 1.5]
+    Tensor([2., 3.], op='getitem', requires_grad=True)
     """
     x = as_tensor(x, "getitem")
     index = _plain_index(index)
     try:
         out = x._data[index]
-    except IndexError as error:
-        raise IndexError(
-            f"getitem: index {index!r} does not fit shape {x.shape}: {error}"
-        ) from None
+    except (IndexError, ValueError, TypeError) as error:  # ValueError: a zero slice step
+        kind = ValueError if isinstance(error, ValueError) else IndexError
+        raise kind(f"getitem: cannot index shape {x.shape} with {index!r}: {error}") from None
     attrs = {"index": index}
     return record("getitem", np.asarray(out), (x,), getitem_backward, (x.shape, index), attrs)
 
@@ -102,7 +110,7 @@ def scatter_add_array(values: np.ndarray, shape: tuple[int, ...], index: Any) ->
     """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices add up."""
     out = np.zeros(shape, dtype=values.dtype)
     if _has_array(index):  # integer arrays may name an element twice: add, don't overwrite
-        np.add.at(out, index, values)
+        np.add.at(out, index, values)  # (it takes bool masks as NumPy indexing does)
     else:
         out[index] = values
     return out
@@ -165,12 +173,9 @@ def flatten(x: Any, start_axis: int = 0) -> Tensor:
     (2, 12)
     """
     x = as_tensor(x, "flatten")
-    if x.ndim == 0:
-        start = 0
-        new_shape: tuple[int, ...] = (1,)
-    else:
-        start = normalize_axis(start_axis, x.shape, "flatten")[0]  # type: ignore[index]
-        new_shape = x.shape[:start] + (int(np.prod(x.shape[start:])),)
+    # a 0-d tensor becomes one element, as in PyTorch (its start axis is 0 or -1)
+    start = single_axis(start_axis, x.shape or (1,), "flatten", "start_axis")
+    new_shape = x.shape[:start] + (int(np.prod(x.shape[start:])),)
     out = x._data.reshape(new_shape)
     return record("flatten", out, (x,), reshape_backward, (x.shape,), {"start_axis": start})
 
@@ -193,18 +198,11 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
 def unsqueeze(x: Any, axis: int) -> Tensor:
     """out = x with a new length-1 axis at ``axis``;  dL/dx = dL/dout with that axis removed."""
     x = as_tensor(x, "unsqueeze")
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"unsqueeze: axis must be an int, got {axis!r}")
+    axis = axis_int(axis, "unsqueeze")
     if not -(x.ndim + 1) <= axis <= x.ndim:
         raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {x.shape}")
     out = np.expand_dims(x._data, axis)
     return record("unsqueeze", out, (x,), reshape_backward, (x.shape,), {"axis": axis})
-
-
-def _joining_axis(axis: Any, op: str) -> int:
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
-    return int(axis)
 
 
 def _tensor_list(tensors: Any, op: str) -> tuple[Tensor, ...]:
@@ -224,7 +222,7 @@ def concatenate(tensors: Any, axis: int = 0) -> Tensor:
     Tensor([1., 2., 3.])
     """
     parts = _tensor_list(tensors, "concatenate")
-    axis = _joining_axis(axis, "concatenate")
+    axis = axis_int(axis, "concatenate")
     try:
         out = np.concatenate([part._data for part in parts], axis=axis)
     except (ValueError, OverflowError, np.exceptions.AxisError):
@@ -248,7 +246,7 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
     (2, 2)
     """
     parts = _tensor_list(tensors, "stack")
-    axis = _joining_axis(axis, "stack")
+    axis = axis_int(axis, "stack")
     try:
         out = np.stack([part._data for part in parts], axis=axis)
     except (ValueError, OverflowError, np.exceptions.AxisError):

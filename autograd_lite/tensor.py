@@ -417,6 +417,28 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.not_equal(self, other)
 
+    # --- bitwise: combining masks, (x > 0) & (x < 1); bools and integers, never recorded ------
+    def __and__(self, other: Any) -> Tensor:
+        return ops.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return ops.bitwise_and(other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return ops.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return ops.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return ops.bitwise_xor(other, self)
+
+    def __invert__(self) -> Tensor:
+        return ops.invert(self)
+
     # --- named operations ----------------------------------------------------------------------
     def dot(self, other: Any) -> Tensor:
         return ops.dot(self, other)

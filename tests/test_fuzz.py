@@ -7,7 +7,7 @@ TypeError (IndexError for indexing) with a message naming the function, and no t
 gradient or parameter that existed before may change.
 
 Integer and bool tensors meet Python numbers at and past the edges of their dtypes, under every
-arithmetic operator and comparison: the result must be NumPy's, value and dtype, or a clear
+arithmetic, comparison and bitwise operator: the result must be NumPy's, value and dtype, or a clear
 refusal where NumPy refuses too (or a ValueError saying the number does not fit).
 """
 
@@ -167,6 +167,9 @@ BINARY = [
     ("greater_equal", lambda a, b: a >= b),
     ("equal", lambda a, b: a == b),
     ("not_equal", lambda a, b: a != b),
+    ("bitwise_and", lambda a, b: a & b),
+    ("bitwise_or", lambda a, b: a | b),
+    ("bitwise_xor", lambda a, b: a ^ b),
 ]
 MIRRORED = {"less": "greater", "less_equal": "greater_equal", "greater": "less",
             "greater_equal": "less_equal"}  # number < tensor is tensor > number

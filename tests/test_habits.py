@@ -202,6 +202,42 @@ def test_mean_of_a_mask_is_a_fraction_and_sum_a_count() -> None:
     assert ag.where(x > 0, x, -x).tolist() == [1.0, 2.0, 3.0, 0.0]
 
 
+@given(
+    values=arrays(np.float64, array_shapes(min_dims=0, max_dims=2, max_side=4), elements=finite),
+    low=finite,
+    high=finite,
+)
+def test_masks_combine_with_and_or_xor_not_as_in_numpy(
+    values: np.ndarray, low: float, high: float
+) -> None:
+    x = ag.Tensor(values)
+    above, below = values > low, values < high
+    for ours, expected in [
+        ((x > low) & (x < high), above & below),
+        ((x > low) | (x < high), above | below),
+        ((x > low) ^ (x < high), above ^ below),
+        (~(x > low), ~above),
+        (above & (x < high), above & below),  # a NumPy mask on the left
+        ((x > low) & True, above),
+    ]:
+        assert ours.dtype == np.bool_ and ours.op is None
+        np.testing.assert_array_equal(ours.data, expected)
+    np.testing.assert_array_equal(x[(x > low) & (x < high)].data, values[above & below])
+
+
+def test_bitwise_operators_refuse_floats_and_name_themselves() -> None:
+    x = ag.Tensor([-1.0, 0.5])
+    for call, name in [
+        (lambda: x & (x > 0), "bitwise_and"),
+        (lambda: (x > 0) | 0.5, "bitwise_or"),
+        (lambda: (x > 0) ^ "a", "bitwise_xor"),
+        (lambda: ~x, "invert"),
+    ]:
+        with pytest.raises(TypeError, match=f"{name}.*compare first"):
+            call()
+    assert (ag.Tensor([6], dtype=np.uint8) & 3).tolist() == [2]  # integers: bit by bit
+
+
 # --- making tensors ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("ours", "numpy"),

@@ -291,3 +291,67 @@ def equal(a: Any, b: Any) -> Tensor:
 def not_equal(a: Any, b: Any) -> Tensor:
     """True where a != b (``a != b``)."""
     return _compare("not_equal", np.not_equal, a, b)
+
+
+
+def _bitwise(op: str, fn: Any, *operands: Any) -> Tensor:
+    """A bitwise operation on bool or integer operands, as a tensor; not recorded. On bools
+    these are the logical operations that combine masks: ``(x > 0) & (x < 1)``."""
+    values = [_bitwise_operand(value, op) for value in operands]
+    try:
+        return wrap(np.asarray(fn(*values)))
+    except OverflowError:  # a Python int out of range for the tensor's integer dtype
+        raise ValueError(f"{op}: a number is out of range for the tensor's dtype") from None
+    except ValueError:
+        shapes = " and ".join(str(np.shape(value)) for value in values)
+        raise ValueError(f"{op}: shapes {shapes} cannot be broadcast together") from None
+
+
+def _bitwise_operand(value: Any, op: str) -> Any:
+    """A Tensor's array, a number as it is, anything else as an array of its own dtype; bools
+    and integers only (a float has no bits to combine)."""
+    if isinstance(value, Tensor):
+        kind = value._data.dtype.kind
+        data = value._data
+    elif is_number(value):
+        kind = "f" if isinstance(value, (float, np.floating)) else "i"
+        data = value
+    else:
+        try:
+            dtype = np.asarray(value).dtype
+        except (TypeError, ValueError):  # ragged lists and the like
+            dtype = np.dtype(object)
+        kind = dtype.kind
+        data = to_array(value, dtype, op) if kind in "biu" else value
+    if kind not in "biu":
+        what = f"a {value.dtype} tensor" if isinstance(value, Tensor) else describe(value)
+        raise TypeError(
+            f"{op}: takes bool or integer operands, got {what}; for a mask, compare first: "
+            "(x > 0) & (x < 1)"
+        )
+    return data
+
+
+def bitwise_and(a: Any, b: Any) -> Tensor:
+    """a & b: elementwise and of bools (both masks hold), bitwise for integers.
+
+    >>> x = Tensor([-1.0, 0.5, 2.0])
+    >>> (x > 0) & (x < 1)
+    Tensor([False,  True, False], dtype=bool)
+    """
+    return _bitwise("bitwise_and", np.bitwise_and, a, b)
+
+
+def bitwise_or(a: Any, b: Any) -> Tensor:
+    """a | b: elementwise or of bools (either mask holds), bitwise for integers."""
+    return _bitwise("bitwise_or", np.bitwise_or, a, b)
+
+
+def bitwise_xor(a: Any, b: Any) -> Tensor:
+    """a ^ b: elementwise exclusive or of bools (exactly one holds), bitwise for integers."""
+    return _bitwise("bitwise_xor", np.bitwise_xor, a, b)
+
+
+def invert(x: Any) -> Tensor:
+    """~x: elementwise not of bools (the mask's complement), bitwise not for integers."""
+    return _bitwise("invert", np.invert, x)

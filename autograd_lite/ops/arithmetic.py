@@ -245,15 +245,22 @@ def _compare(op: str, fn: Any, a: Any, b: Any) -> Tensor:
         else to_array(value, op=op)
         for value in (a, b)
     )
+    return _unrecorded(op, fn, left, right)
+
+
+def _unrecorded(op: str, fn: Any, *values: Any) -> Tensor:
+    """NumPy's ``fn`` of arrays and numbers, as a tensor that is not recorded (comparisons and
+    bitwise operations); what NumPy refuses raises an error naming ``op``."""
     try:
-        return wrap(np.asarray(fn(left, right)))
-    except OverflowError:  # a Python int too large for a float
-        number = left if is_number(left) else right
-        raise ValueError(f"{op}: the number {describe(number)} is too large to compare") from None
-    except ValueError:
+        return wrap(np.asarray(fn(*values)))
+    except OverflowError:  # a Python int too large for the other operand's dtype
+        number = next(value for value in values if is_number(value))
         raise ValueError(
-            f"{op}: shapes {np.shape(left)} and {np.shape(right)} cannot be broadcast together"
+            f"{op}: the number {describe(number)} does not fit the other operand's dtype"
         ) from None
+    except ValueError:
+        shapes = " and ".join(str(np.shape(value)) for value in values)
+        raise ValueError(f"{op}: shapes {shapes} cannot be broadcast together") from None
 
 
 def less(a: Any, b: Any) -> Tensor:
@@ -297,14 +304,7 @@ def not_equal(a: Any, b: Any) -> Tensor:
 def _bitwise(op: str, fn: Any, *operands: Any) -> Tensor:
     """A bitwise operation on bool or integer operands, as a tensor; not recorded. On bools
     these are the logical operations that combine masks: ``(x > 0) & (x < 1)``."""
-    values = [_bitwise_operand(value, op) for value in operands]
-    try:
-        return wrap(np.asarray(fn(*values)))
-    except OverflowError:  # a Python int out of range for the tensor's integer dtype
-        raise ValueError(f"{op}: a number is out of range for the tensor's dtype") from None
-    except ValueError:
-        shapes = " and ".join(str(np.shape(value)) for value in values)
-        raise ValueError(f"{op}: shapes {shapes} cannot be broadcast together") from None
+    return _unrecorded(op, fn, *(_bitwise_operand(value, op) for value in operands))
 
 
 def _bitwise_operand(value: Any, op: str) -> Any:

@@ -156,7 +156,7 @@ ENGINE = Backend(
     "ours", lambda leaf: ag.Tensor(leaf.data, requires_grad=leaf.requires_grad), lambda c: c
 )
 NATIVE = Backend("numpy", lambda leaf: leaf.data, lambda value: value)  # leaves' own dtypes
-FLOAT64 = Backend("numpy", lambda leaf: leaf.data.astype(np.float64), lambda value: value)
+FLOAT64 = Backend("in_float64", lambda leaf: leaf.data.astype(np.float64), lambda value: value)
 TORCH = Backend("torch", _torch_leaf, _torch_constant)  # float64 throughout
 
 
@@ -290,19 +290,29 @@ def report(program: Program, problems: list[str]) -> str:
 
 def tolerance(program: Program) -> float:
     """Relative tolerance: float32 arithmetic anywhere loosens every comparison."""
-    leaves = [s for s in program.statements if isinstance(s, Leaf)]
-    return 2e-3 if any(leaf.data.dtype == np.float32 for leaf in leaves) else 1e-6
+    for statement in program.statements:
+        if isinstance(statement, Leaf) and statement.data.dtype == np.float32:
+            return 2e-3
+        if isinstance(statement, Call) and statement.params.get("dtype") == "float32":
+            return 2e-3
+    return 1e-6
 
 
 def mismatch(
-    label: str, got: Any, expected: Any, rtol: float, oracle: str, scale: float = 0.1
+    label: str,
+    got: Any,
+    expected: Any,
+    rtol: float,
+    oracle: str,
+    scale: float = 0.1,
+    slack: Any = 0.0,
 ) -> str | None:
     """None if ``got`` is within ``rtol`` of ``expected``, measured against each element, the
     largest, and ``scale`` (the size of what was summed: a result that cancels to 0 keeps the
-    rounding error of its terms)."""
+    rounding error of its terms), plus ``slack``: the oracle's own error, where known."""
     got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     error = np.abs(got - expected)
-    allowed = rtol * (np.abs(expected) + np.max(np.abs(expected), initial=0.0) + scale)
+    allowed = rtol * (np.abs(expected) + np.max(np.abs(expected), initial=0.0) + scale) + slack
     if np.all(error <= allowed):
         return None
     worst = np.unravel_index(np.argmax(error - allowed), error.shape) if error.ndim else ()
@@ -453,6 +463,142 @@ def check_with_torch(program: Program) -> None:
             problems.append(
                 mismatch(f"{label}.grad", value.grad, tensor.grad.numpy(), rtol, "PyTorch")
             )
+    problems = [problem for problem in problems if problem]
+    if problems:
+        raise Disagreement(report(program, problems))
+
+
+# --- second order ---------------------------------------------------------------------------------
+STEP = 2e-4  # largest step of the mixed second differences, in float64
+
+
+def hessian_vector_products(program: Program, leaves: list[int]) -> tuple[list, list]:
+    """On the engine: the first gradients of the backward calls' loss with respect to
+    ``leaves``, made by ``ag.grad(..., create_graph=True)``, and the gradients of their
+    projection on the fixed directions of :func:`directions` (the Hessian times them)."""
+    values = run(program, ENGINE)
+    inputs = [values[index] for index in leaves]
+    calls = program.backward_calls
+    seeds = [None if call.seed is None else call.argument() for call in calls]
+    first = ag.grad([values[call.root] for call in calls], inputs, seeds, create_graph=True)
+    projection = sum((g * d).sum() for g, d in zip(first, directions(program, leaves)))
+    return list(first), list(ag.grad(projection, inputs))
+
+
+def directions(program: Program, leaves: list[int]) -> list[np.ndarray]:
+    rng = np.random.default_rng(len(program.statements))
+    return [rng.uniform(-1, 1, size=program.statements[index].data.shape) for index in leaves]
+
+
+def mixed_differences(program: Program, leaves: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """d/dx d/dt loss(x + t r) for the fixed directions r, and a bound on its error: central
+    differences in both with steps h and h/2, combined by Richardson's extrapolation (error of
+    order h**4); how far the two steps disagree bounds what is left (it is of order h**2)."""
+    base = run(program, FLOAT64)
+    moves = directions(program, leaves)
+
+    def differences(index: int, position: tuple, step: float) -> float:
+        corners = []
+        for along_x, along_r in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+            override = {i: base[i] + along_r * step * r for i, r in zip(leaves, moves)}
+            override[index] = np.array(override[index], dtype=np.float64)
+            override[index][position] += along_x * step
+            corners.append(loss(program, run(program, FLOAT64, override)))
+        return (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * step**2)
+
+    # Each loss carries a rounding error of about 1e-16 times the size of its terms, divided
+    # by step**2 in the differences.
+    terms = sum(
+        float(np.sum(np.abs(base[call.root] * (1.0 if call.seed is None else call.seed))))
+        for call in program.backward_calls
+    )
+    rounding = 1e-15 * terms / (STEP / 2) ** 2
+    results = []
+    for index in leaves:
+        result, uncertainty = np.zeros(np.shape(base[index])), np.zeros(np.shape(base[index]))
+        for position in np.ndindex(result.shape):
+            coarse, fine = (differences(index, position, step) for step in (STEP, STEP / 2))
+            result[position] = (4 * fine - coarse) / 3
+            uncertainty[position] = abs(fine - coarse) + rounding
+        results.append((result, uncertainty))
+    return results
+
+
+def second_order_pass(program: Program) -> tuple[list[int], list, list]:
+    """The reached leaves, and on them :func:`hessian_vector_products`; an exception is a
+    disagreement."""
+    reached = program.reached()
+    leaves = [i for i, s in enumerate(program.statements) if isinstance(s, Leaf) and i in reached]
+    if not leaves:
+        return [], [], []
+    try:
+        with np.errstate(all="raise"):
+            first, second = hessian_vector_products(program, leaves)
+    except Exception as error:  # whatever the engine raises on a valid program is a bug
+        message = f"the engine raised {type(error).__name__}: {error}"
+        raise Disagreement(report(program, [message])) from error
+    return leaves, first, second
+
+
+def check_second_order(program: Program) -> None:
+    """Raise :class:`Disagreement` unless, for every reached leaf, ``ag.grad`` with
+    ``create_graph=True`` gives the gradient finite differences give, and differentiating that
+    gradient again (projected on a fixed direction) gives the mixed second differences."""
+    leaves, first, second = second_order_pass(program)
+    rtol, problems = tolerance(program), []
+    with np.errstate(all="ignore"):
+        base = run(program, FLOAT64)
+        mixed = mixed_differences(program, leaves)
+        for index, gradient, hessian, (expected, uncertain) in zip(leaves, first, second, mixed):
+            label = name(program, index)
+            expected_first = finite_differences(program, index, base)
+            oracle = "finite differences"
+            problems.append(
+                mismatch(f"grad of {label}", gradient.data, expected_first, rtol, oracle)
+            )
+            problems.append(
+                mismatch(
+                    f"Hessian of {label} times r",
+                    hessian.data,
+                    expected,
+                    rtol,
+                    oracle,
+                    slack=uncertain,
+                )
+            )
+    problems = [problem for problem in problems if problem]
+    if problems:
+        raise Disagreement(report(program, problems))
+
+
+def check_second_order_with_torch(program: Program) -> None:
+    """Raise :class:`Disagreement` unless the engine's first gradients made with
+    ``create_graph=True``, and their projection differentiated again, agree with PyTorch's
+    ``torch.autograd.grad`` doing the same in float64."""
+    leaves, first, second = second_order_pass(program)
+    values = run(program, TORCH)
+    inputs = [values[index] for index in leaves]
+    roots = [values[call.root] for call in program.backward_calls]
+    seeds = [
+        torch.ones_like(root) if call.seed is None else torch.tensor(call.seed)
+        for root, call in zip(roots, program.backward_calls)
+    ]
+    # PyTorch may answer None for a gradient it knows to be zero, or a "ZeroTensor" that
+    # crashes .numpy(): adding each to real zeros gives an ordinary tensor.
+    gradients = torch.autograd.grad(roots, inputs, seeds, create_graph=True, allow_unused=True)
+    gradients = [torch.zeros_like(x) + (0 if g is None else g) for g, x in zip(gradients, inputs)]
+    moves = [torch.tensor(move) for move in directions(program, leaves)]
+    projection = sum((g * move).sum() for g, move in zip(gradients, moves))
+    hessians = [None] * len(inputs)
+    if leaves and projection.requires_grad:
+        hessians = list(torch.autograd.grad(projection, inputs, allow_unused=True))
+    hessians = [torch.zeros_like(x) + (0 if h is None else h) for h, x in zip(hessians, inputs)]
+    rtol, problems = tolerance(program), []
+    for index, ours, theirs in zip(leaves, zip(first, second), zip(gradients, hessians)):
+        label = name(program, index)
+        for what, got, expected in zip(("grad of", "Hessian times r of"), ours, theirs):
+            expected = expected.detach().numpy()
+            problems.append(mismatch(f"{what} {label}", got.data, expected, rtol, "PyTorch"))
     problems = [problem for problem in problems if problem]
     if problems:
         raise Disagreement(report(program, problems))

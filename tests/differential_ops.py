@@ -101,7 +101,7 @@ class Context:
         """Append the call unless its value is empty, not finite or beyond BOUND."""
         with np.errstate(all="ignore"):
             operands = [operand(arg, self.values, FLOAT64) for arg in args]
-            value = np.asarray(op.numpy(*operands, **params), dtype=np.float64)
+            value = np.asarray(op.in_float64(*operands, **params), dtype=np.float64)
         if value.size == 0 or not np.all(np.abs(value) <= BOUND):
             return False
         self.statements.append(Call(op, args, params))
@@ -200,6 +200,16 @@ def clear_of_zero(context: Context, x: np.ndarray) -> float | None:
     if not shifts or shifts[0] == 0.0:
         return 0.0 if shifts else None
     return context.choices.choice(shifts[:4])
+
+
+def nonzero_exponent(context: Context, x: np.ndarray) -> float | None:
+    """Exponents in [-2, 2] and MARGIN away from 0, where PyTorch and the engine take the
+    gradient for the base as a constant 0, so its own derivative is lost."""
+    offset = within(-2, 2)(context, x)
+    if offset is None:
+        return None
+    extra = clear_of_zero(context, x + offset)
+    return None if extra is None else offset + extra
 
 
 def shifted(arg: Ref | Const, offset: float) -> Ref | Const:
@@ -415,6 +425,30 @@ def squeezable(context: Context, x: np.ndarray) -> dict[str, Any]:
 
 def new_axis(context: Context, x: np.ndarray) -> dict[str, Any]:
     return {"axis": context.choices.integer(-x.ndim - 1, x.ndim)}
+
+
+def two_axes(context: Context, x: np.ndarray) -> dict[str, Any]:
+    return {
+        "first": context.choices.integer(-x.ndim, x.ndim - 1),
+        "second": context.choices.integer(-x.ndim, x.ndim - 1),
+    }
+
+
+def cast(context: Context, x: np.ndarray) -> dict[str, Any]:
+    return {"dtype": context.choices.choice(["float32", "float64"])}
+
+
+def masked(context: Context) -> Plan | None:
+    """x[v > t]: v of x's shape or of a leading part of it, t MARGIN away from every v."""
+    first = context.pick(lambda value: value.ndim > 0)
+    if first is None:
+        return None
+    shape = context.values[first].shape
+    condition = context.pick(lambda value: value.ndim > 0 and shape[: value.ndim] == value.shape)
+    points = clear_points(context.values[condition])
+    if not points:
+        return None
+    return (Ref(first), Mask(condition, context.choices.choice(points[:6]))), {}
 
 
 def clip_bounds(context: Context, x: np.ndarray) -> dict[str, Any] | None:
@@ -640,6 +674,7 @@ class Op:
     numpy: Callable[..., Any]
     torch_function: Callable[..., Any] | str
     plan: Planner
+    float64: Callable[..., Any] | None = None  # for the float64 replay, where numpy casts down
 
     def __repr__(self) -> str:
         return self.text
@@ -648,6 +683,9 @@ class Op:
     def shared(cls, name: str, text: str, function: Callable[..., Any], plan: Planner) -> Op:
         """An op the three backends spell alike (Python's operators, methods they share)."""
         return cls(name, text, function, function, function, plan)
+
+    def in_float64(self, *operands: Any, **params: Any) -> Any:
+        return (self.float64 or self.numpy)(*operands, **params)
 
     def torch(self, *operands: Any, **params: Any) -> Any:
         function = self.torch_function
@@ -667,6 +705,10 @@ def power_of(x: Any, exponent: float) -> Any:
 
 def base_to(x: Any, base: float) -> Any:
     return base**x
+
+
+def swapped(x: Any, first: int, second: int) -> Any:
+    return x.swapaxes(first, second)
 
 
 def reshaped(x: Any, shape: tuple[int, ...]) -> Any:
@@ -711,7 +753,7 @@ OPS: list[Op] = [
     Op.shared("neg", "-{0}", operator.neg, unary()),
     Op.shared("pow", "{0} ** {exponent}", power_of, power),
     Op.shared("pow", "{base} ** {0}", base_to, number_base),
-    Op.shared("pow", "{0} ** {1}", operator.pow, binary(positive, within(-2, 2))),
+    Op.shared("pow", "{0} ** {1}", operator.pow, binary(positive, nonzero_exponent)),
     Op.shared("matmul", "{0} @ {1}", operator.matmul, product(dot=False)),
     Op("dot", "ag.dot({0}, {1})", ag.dot, np.dot, operator.matmul, product(dot=True)),
     Op("exp", "ag.exp({0})", ag.exp, np.exp, "exp", unary(within(-BOUND, 3))),
@@ -759,6 +801,15 @@ OPS: list[Op] = [
        lambda x, axis: x.unsqueeze(axis), unary(params=new_axis)),
     Op("getitem", "{0}[{index}]", indexed, indexed, lambda x, index: x[index.for_torch()],
        unary(params=index, fits=nd(1))),
+    Op.shared("getitem", "{0}[{1}]", operator.getitem, masked),
+    Op("transpose", "{0}.permute{axes}", lambda x, axes: x.permute(*axes), np.transpose,
+       lambda x, axes: x.permute(axes), unary(params=permutation)),
+    Op.shared("transpose", "{0}.swapaxes({first}, {second})", swapped,
+              unary(params=two_axes, fits=nd(1))),
+    Op("astype", "{0}.astype({dtype})", lambda x, dtype: x.astype(dtype),
+       lambda x, dtype: x.astype(dtype), lambda x, dtype: x.double(), unary(params=cast),
+       float64=lambda x, dtype: np.array(x, dtype=np.float64)),
+    Op("clone", "{0}.clone()", lambda x: x.clone(), np.copy, lambda x: x.clone(), unary()),
     Op("concatenate", "ag.concatenate([{all}], axis={axis})", joining(ag.concatenate),
        joining(np.concatenate), joining(lambda xs, axis: torch.cat(xs, axis)), joined(stack=False)),
     Op("stack", "ag.stack([{all}], axis={axis})", joining(ag.stack), joining(np.stack),
@@ -772,5 +823,3 @@ OPS: list[Op] = [
        pool_plan(untie=False)),
 ]
 # fmt: on
-
-

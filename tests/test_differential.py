@@ -28,6 +28,8 @@ from differential import (
     Leaf,
     Program,
     Ref,
+    check_second_order,
+    check_second_order_with_torch,
     check_with_finite_differences,
     check_with_torch,
     name,
@@ -42,7 +44,8 @@ import autograd_lite as ag
 from autograd_lite import engine
 
 # A program costs milliseconds, so these tests draw many more examples than the profile's
-# count per property: 500 programs per oracle by default and in CI, 6,000 when thorough.
+# count per property: 500 programs per oracle by default and in CI, 6,000 when thorough
+# (second derivatives: a quarter of that).
 PROGRAMS = 20 * settings().max_examples
 OP = {op.text: op for op in OPS}
 
@@ -58,6 +61,19 @@ def test_programs_agree_with_finite_differences(program: Program) -> None:
 def test_programs_agree_with_pytorch(program: Program) -> None:
     pytest.importorskip("torch", reason="PyTorch is not installed: it is an optional oracle")
     check_with_torch(program)
+
+
+@settings(max_examples=PROGRAMS // 4)
+@given(program=programs())
+def test_second_derivatives_agree_with_finite_differences(program: Program) -> None:
+    check_second_order(program)
+
+
+@settings(max_examples=PROGRAMS // 4)
+@given(program=programs())
+def test_second_derivatives_agree_with_pytorch(program: Program) -> None:
+    pytest.importorskip("torch", reason="PyTorch is not installed: it is an optional oracle")
+    check_second_order_with_torch(program)
 
 
 @given(program=programs(max_calls=6))
@@ -202,6 +218,21 @@ def test_a_planted_bug_fails_random_programs(bug: str, monkeypatch: pytest.Monke
         pytest.fail(f"no program of seeds 0-199 noticed the {bug}")
     monkeypatch.undo()
     check_with_finite_differences(generate(RandomChoices(seed)))  # the bug, not the program
+
+
+def test_second_derivatives_through_constants_fail_random_programs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A create_graph pass whose rules read their saved inputs as constants: first gradients
+    stay right, second derivatives lose every term that flows through those inputs."""
+    monkeypatch.setattr(engine, "_as_recorded", lambda node: node.saved)
+    for seed in range(100):
+        try:
+            check_second_order(generate(RandomChoices(seed)))
+        except Disagreement as disagreement:
+            assert "Hessian of" in str(disagreement) and "grad of" not in str(disagreement)
+            return
+    pytest.fail("no program of seeds 0-99 noticed second derivatives through constants")
 
 
 @pytest.mark.parametrize("bug", PLANTS)

@@ -128,17 +128,29 @@ def record(
     out = wrap(out_data)
     if _Recording.anomaly:
         check_forward(op, out, parents)
-    if _Recording.enabled:
-        for parent in parents:
-            if parent.requires_grad:
-                out.requires_grad = True
+    for parent in parents:
+        if parent._requires_grad:
+            if _Recording.enabled:
+                out._requires_grad = True
                 out.op = op
                 out.parents = parents
                 out.backward_rule = backward_rule
                 out.saved = saved
                 out.attrs = attrs
-                break
+            else:
+                out.lineage = _lineage(op, parent)
+            return out
+    for parent in parents:  # a constant computed from an unrecorded result keeps its lineage
+        if parent.lineage is not None:
+            out.lineage = parent.lineage
+            break
     return out
+
+
+def _lineage(op: str, parent: Tensor) -> str:
+    """Where an unrecorded result's values came from, for backward's error message."""
+    name = f" {parent.name!r}" if parent.name else ""
+    return f"{op} of the tensor{name} of shape {parent.shape} inside no_grad()"
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -192,7 +204,7 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
         for parent in node.parents:
             if parent.data_version > node.data_version:
                 raise stale_data_error(node, parent)
-            if parent.requires_grad and parent not in expanded_nodes:
+            if parent._requires_grad and parent not in expanded_nodes:
                 stack.append((parent, False))
     order.reverse()
     return order
@@ -339,7 +351,7 @@ def _backward_pass(
         if observer is not None:
             observer(node, grad_out, parent_grads)
         for parent, parent_grad in zip(node.parents, parent_grads):
-            if parent_grad is None or not parent.requires_grad:
+            if parent_grad is None or not parent._requires_grad:
                 continue
             if create_graph:
                 _add_recorded(pending, parent, parent_grad)
@@ -408,6 +420,13 @@ def _accumulate(total: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 
 def _no_graph_message(root: Tensor, op: str) -> str:
+    if root.lineage is not None:
+        return (
+            f"{op}: this tensor does not require grad: its values come from {root.lineage}, "
+            "which records nothing. Compute it outside no_grad() to backpropagate; and if a "
+            "parameter was rebound there (`w = w - lr * w.grad`), that made a new tensor that "
+            "needs no gradient: update it in place instead, `with no_grad(): w -= lr * w.grad`"
+        )
     return (
         f"{op}: this tensor does not require grad and has no recorded graph; "
         "create its inputs with requires_grad=True"

@@ -38,7 +38,14 @@ import numpy as np
 
 from autograd_lite import engine
 from autograd_lite.tensor import Tensor
-from autograd_lite.viz import Drawing, dot_lines, format_array, format_attrs, graph_tensors
+from autograd_lite.viz import (
+    Drawing,
+    dot_lines,
+    format_array,
+    format_attrs,
+    graph_tensors,
+    require_dot,
+)
 from autograd_lite.viz import node_label as _node_label
 
 
@@ -387,12 +394,14 @@ def explain_html(
     keys) moves between frames; each shows that step's text below the picture. The SVGs are
     inlined, so the page needs nothing else. Runs ``backward`` like :func:`explain`; rendering
     needs Graphviz's ``dot`` (:class:`autograd_lite.viz.GraphvizNotFoundError` says how to get
-    it). Returns the path written. The tensor and the path's folder (it must exist and be
-    writable) are checked before the backward pass, so a refusal changes no gradient.
+    it). Returns the path written. The tensor, the path's folder (it must exist and be
+    writable) and Graphviz are checked before the backward pass, so a refusal changes no
+    gradient.
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"explain_html: expected a Tensor, got {type(tensor).__name__}")
     target = _writable_target(path)
+    require_dot("explain_html")
     explanation = explain(tensor, grad, max_elements=max_elements, precision=precision)
     position = {id(node): i for i, node in enumerate(engine.topological_order(tensor))}
     known = {id(step.node): step.grad_out for step in explanation.steps}

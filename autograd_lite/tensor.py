@@ -66,6 +66,7 @@ def wrap(array: np.ndarray) -> Tensor:
     leaf._data = array
     leaf.data_version = engine._Recording.assignments
     leaf.origin = None
+    leaf.lineage = None
     leaf.grad = None
     leaf._requires_grad = False
     leaf._name = None
@@ -111,6 +112,7 @@ class Tensor:
         "_data",
         "data_version",
         "origin",
+        "lineage",
         "grad",
         "_requires_grad",
         "_name",
@@ -128,6 +130,7 @@ class Tensor:
     _data: np.ndarray
     data_version: int
     origin: str | None
+    lineage: str | None  # set when values came from a tensor that required grad, unrecorded
     grad: np.ndarray | None
     _requires_grad: bool
     _name: str | None
@@ -144,6 +147,7 @@ class Tensor:
         self._data = to_array(data, dtype)
         self.data_version = engine._Recording.assignments
         self.origin = None
+        self.lineage = None
         self.grad = None
         self.requires_grad = requires_grad
         self.name = name
@@ -252,8 +256,13 @@ class Tensor:
         return self._data.tolist()
 
     def detach(self) -> Tensor:
-        """A leaf sharing this tensor's data, cut off from the graph."""
-        leaf = wrap(self._data)
+        """A leaf sharing this tensor's data, cut off from the graph.
+
+        It holds a new view of the same memory, not the same array object: a backward rule
+        run with ``create_graph`` finds its inputs by their arrays' identity, so two tensors
+        must never hold one array object (``x.detach() * x``).
+        """
+        leaf = wrap(self._data.view())
         leaf._name = self._name
         return leaf
 

@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import html
+import shutil
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -94,6 +95,12 @@ class Drawing(graphviz.Digraph):
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound as error:
             raise _not_found("pipe", error) from error
+
+
+def require_dot(action: str) -> None:
+    """Raise :class:`GraphvizNotFoundError` now, before any work, if ``dot`` is not on PATH."""
+    if shutil.which("dot") is None:
+        raise _not_found(action, FileNotFoundError("no `dot` on PATH"))
 
 
 def _not_found(action: str, error: Exception) -> GraphvizNotFoundError:

@@ -8,14 +8,17 @@ interleaved rounds; the overhead is the median of the per-round ratios.
     python -m benchmarks.protection_cost
 """
 
+import importlib
 import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 import nn
-from autograd_lite import engine, tensor
+from autograd_lite import engine
 from autograd_lite.ops import operands
+
+tensor = importlib.import_module("autograd_lite.tensor")  # the module: ag.tensor is the function
 
 threadpool_limits(1)
 rng = np.random.default_rng(0)

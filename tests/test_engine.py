@@ -88,9 +88,20 @@ def test_detach_cuts_the_graph_and_shares_data() -> None:
     x = ag.Tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
     d = y.detach()
-    assert not d.requires_grad and d.parents == () and d.data is y.data
+    assert not d.requires_grad and d.parents == () and np.shares_memory(d.data, y.data)
     (d * x).sum().backward()
     np.testing.assert_array_equal(x.grad, y.data)
+
+
+def test_a_detached_copy_stays_a_constant_when_differentiated_twice() -> None:
+    """d/dx (c * x**2) with c = x.detach() is 2 c x, and its derivative 2 c: c must not be
+    mistaken for x although it shares x's memory."""
+    x = ag.Tensor([0.3, 0.7], requires_grad=True)
+    for program in (lambda: x.detach() * x * x, lambda: x * x * x.detach()):
+        (first,) = ag.grad(program().sum(), x, create_graph=True)
+        (second,) = ag.grad(first.sum(), x)
+        np.testing.assert_allclose(first.data, 2 * x.data * x.data)
+        np.testing.assert_allclose(second.data, 2 * x.data)
 
 
 def test_million_op_chain_backpropagates() -> None:
@@ -238,3 +249,15 @@ def test_fan_in_sums_in_place_without_touching_shared_gradients() -> None:
     np.testing.assert_array_equal(hidden.grad, 6 * w.data)
     np.testing.assert_array_equal(total.grad, [1.0, 1.0])  # shared arrays were not summed into
     np.testing.assert_array_equal(out.grad, 1.0)
+
+
+def test_backward_after_a_parameter_was_rebound_inside_no_grad_says_so() -> None:
+    w = ag.Tensor([1.0, 2.0], requires_grad=True, name="w")
+    (w * w).sum().backward()
+    with ag.no_grad():
+        w = w - 0.1 * w.grad  # the habit that makes a new tensor
+    loss = (w * 3).sum()
+    with pytest.raises(RuntimeError, match=r"'w'.*no_grad\(\).*w -= lr \* w.grad"):
+        loss.backward()
+    with pytest.raises(RuntimeError, match="create its inputs with requires_grad=True"):
+        (ag.Tensor([1.0]) * 2).sum().backward()

@@ -217,3 +217,13 @@ def test_html_page_has_one_highlighted_frame_per_step(tmp_path):
     assert waiting == sorted(waiting, reverse=True) and len(set(waiting)) == len(waiting)
     assert "sigmoid: dL/dx = dL/dy * y * (1 - y)" in page
     assert not re.search(r'<(script|link|img)[^>]+(src|href)=', page)  # self-contained
+
+
+def test_explain_html_without_graphviz_refuses_before_backward(tmp_path, monkeypatch):
+    from autograd_lite.viz import GraphvizNotFoundError
+
+    loss = tutorial_neuron()[0]
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GraphvizNotFoundError, match="install"):
+        explain_html(loss, tmp_path / "steps.html")
+    assert loss.grad is None and all(node.grad is None for node in engine.topological_order(loss))

@@ -172,7 +172,8 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / count)
     saved = (x._data, axes, keepdims, count)
-    return record("var", out, (x,), var_backward, saved, {"axis": axis, "ddof": ddof})
+    attrs = {"axis": axis, "keepdims": keepdims, "ddof": ddof}
+    return record("var", out, (x,), var_backward, saved, attrs)
 
 
 def var_backward(
@@ -194,7 +195,8 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray(np.sqrt((centered * centered).sum(axis=axes, keepdims=keepdims) / count))
     saved = (x._data, out, axes, keepdims, count)
-    return record("std", out, (x,), std_backward, saved, {"axis": axis, "ddof": ddof})
+    attrs = {"axis": axis, "keepdims": keepdims, "ddof": ddof}
+    return record("std", out, (x,), std_backward, saved, attrs)
 
 
 def std_backward(

@@ -54,6 +54,12 @@ def read_without_outputs(path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
+def test_the_course_readme_lists_every_notebook():
+    contents = (COURSE / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in NAMES if f"`{name}.ipynb`" not in contents]
+    assert not missing, f"examples/course/README.md does not list {missing}"
+
+
 def test_every_exercise_has_a_todo_a_check_and_a_wrong_answer():
     assert len(NOTEBOOKS) >= 7
     for notebook in NOTEBOOKS:

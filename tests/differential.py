@@ -2,15 +2,18 @@
 
 A :class:`Program` is a list of statements (leaves, and operation calls on earlier values)
 followed by ``backward`` calls; ``differential_ops.py`` holds the op table and draws random
-programs. :func:`run` replays a program on a backend: the engine, plain NumPy or PyTorch, and
-the checks compare
+programs (with ``differential_planners.py``). :func:`run` replays a program on a backend: the
+engine, plain NumPy or PyTorch, and the checks compare
 
 - every value with NumPy: shape and dtype at the leaves' own precision, numbers in float64;
 - every ``.grad`` with the contract: ``None`` exactly where no backward call reached, else an
   ``np.ndarray`` of the data's shape and dtype, a leaf's its own array;
 - the gradients of every leaf and of a few intermediates with central finite differences of
   the same program replayed in float64 NumPy (:func:`check_with_finite_differences`);
-- every value and every gradient with PyTorch (:func:`check_with_torch`).
+- every value and every gradient with PyTorch (:func:`check_with_torch`);
+- second derivatives: gradients made by ``ag.grad(..., create_graph=True)``, differentiated
+  again along a fixed direction, against mixed central differences and against PyTorch
+  (:func:`check_second_order`, :func:`check_second_order_with_torch`).
 
 A failing program prints as the Python code that reproduces it.
 """

@@ -422,7 +422,7 @@ def main(
     print(f"loss curves: {curve_path}")
     print("\n20 names sampled from each model (* = a real surname the model trained on):")
     for name, drawn in samples.items():
-        marked = [f"{word}*" if word in known else word for word in drawn]
+        marked = [f"{word}*" if word in known else word or '""' for word in drawn]
         print(f"  {name:>6}: " + ", ".join(marked))
     print("\nheld-out names, nats per character (letters and end token; lower is better):")
     for name, score in scores.items():

@@ -312,7 +312,8 @@ def mismatch(
 ) -> str | None:
     """None if ``got`` is within ``rtol`` of ``expected``, measured against each element, the
     largest, and ``scale`` (the size of what was summed: a result that cancels to 0 keeps the
-    rounding error of its terms), plus ``slack``: the oracle's own error, where known."""
+    rounding error of its terms), plus ``slack``: the oracle's own error, where known.
+    ``oracle`` names it with its verb: "PyTorch gives"."""
     got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     error = np.abs(got - expected)
     allowed = rtol * (np.abs(expected) + np.max(np.abs(expected), initial=0.0) + scale) + slack
@@ -322,7 +323,7 @@ def mismatch(
     options = {"precision": 6, "separator": ", ", "threshold": 50}
     return (
         f"{label} = {np.array2string(got, **options)}\n"
-        f"    but {oracle} give {np.array2string(expected, **options)}\n"
+        f"    but {oracle} {np.array2string(expected, **options)}\n"
         f"    (worst at {[int(i) for i in worst]}: {float(got[worst])!r} "
         f"against {float(expected[worst])!r})"
     )
@@ -362,7 +363,7 @@ def contract_problems(program: Program, values: list) -> list[str]:
             )
         else:
             problems.append(
-                mismatch(label, value.data, exact[index], rtol / 100, "NumPy", largest(exact))
+                mismatch(label, value.data, exact[index], rtol / 100, "NumPy gives", largest(exact))
             )
         if value.requires_grad != flags[index]:
             problems.append(f"{label}.requires_grad is {value.requires_grad}, not {flags[index]}")
@@ -435,7 +436,7 @@ def check_with_finite_differences(program: Program, intermediates: int = 3) -> N
                 expected = finite_differences(program, index, base)
                 label = f"{name(program, index)}.grad"
                 problems.append(
-                    mismatch(label, values[index].grad, expected, rtol, "finite differences")
+                    mismatch(label, values[index].grad, expected, rtol, "finite differences give")
                 )
     problems = [problem for problem in problems if problem]
     if problems:
@@ -459,12 +460,12 @@ def check_with_torch(program: Program) -> None:
     for index, (value, tensor) in enumerate(zip(values, reference)):
         label = name(program, index)
         expected = tensor.detach().numpy()
-        problems.append(mismatch(label, value.data, expected, rtol / 100, "PyTorch", scale))
+        problems.append(mismatch(label, value.data, expected, rtol / 100, "PyTorch gives", scale))
         if (value.grad is None) != (tensor.grad is None):
             problems.append(f"{label}.grad is {value.grad}; PyTorch's is {tensor.grad}")
         elif value.grad is not None:
             problems.append(
-                mismatch(f"{label}.grad", value.grad, tensor.grad.numpy(), rtol, "PyTorch")
+                mismatch(f"{label}.grad", value.grad, tensor.grad.numpy(), rtol, "PyTorch gives")
             )
     problems = [problem for problem in problems if problem]
     if problems:
@@ -555,7 +556,7 @@ def check_second_order(program: Program) -> None:
         for index, gradient, hessian, (expected, uncertain) in zip(leaves, first, second, mixed):
             label = name(program, index)
             expected_first = finite_differences(program, index, base)
-            oracle = "finite differences"
+            oracle = "finite differences give"
             problems.append(
                 mismatch(f"grad of {label}", gradient.data, expected_first, rtol, oracle)
             )
@@ -601,7 +602,7 @@ def check_second_order_with_torch(program: Program) -> None:
         label = name(program, index)
         for what, got, expected in zip(("grad of", "Hessian times r of"), ours, theirs):
             expected = expected.detach().numpy()
-            problems.append(mismatch(f"{what} {label}", got.data, expected, rtol, "PyTorch"))
+            problems.append(mismatch(f"{what} {label}", got.data, expected, rtol, "PyTorch gives"))
     problems = [problem for problem in problems if problem]
     if problems:
         raise Disagreement(report(program, problems))

@@ -139,10 +139,9 @@ class LayerNorm(Module):
                 f"{self.label()}: expected inputs whose last axes are {self.normalized_shape}, "
                 f"got shape {x.shape}"
             )
-        mean = ag.mean(x, axis=self._axes, keepdims=True)
-        variance = ag.var(x, axis=self._axes, keepdims=True)
-        normalized = (x - mean) / ag.sqrt(variance + self.eps)
-        return normalized * self.weights + self.bias
+        centered = x - ag.mean(x, axis=self._axes, keepdims=True)
+        variance = ag.mean(centered * centered, axis=self._axes, keepdims=True)
+        return centered / ag.sqrt(variance + self.eps) * self.weights + self.bias
 
     def label(self) -> str:
         shape = self.normalized_shape

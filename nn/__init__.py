@@ -1,9 +1,12 @@
 """nn: neural-network building blocks on top of autograd_lite.
 
-Modules (``Neuron``, ``Dense``, ``Sequential``, ``MLP``, the activations, and for images
-``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten`` and ``Dropout``), losses, optimizers,
-``fit``/``evaluate`` for training loops, and in :mod:`nn.rules` the classic hand-written
-learning rules that autograd's gradients are checked against.
+Modules (``Neuron``, ``Dense``, ``Sequential``, ``MLP``, the activations with ``GELU``; for
+images ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten`` and ``Dropout``; for sequences
+``Embedding``, ``LayerNorm`` and ``SelfAttention``), losses, optimizers (``SGD``, ``Adam``,
+``AdamW``, ``clip_grad_norm``) and their schedules (``StepLR``, ``CosineAnnealingLR``),
+``fit``/``evaluate`` for training loops (with checkpoints that resume), ``export_onnx``, and
+in :mod:`nn.rules` the classic hand-written learning rules that autograd's gradients are
+checked against.
 
 >>> import numpy as np
 >>> import nn

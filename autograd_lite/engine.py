@@ -124,7 +124,8 @@ def record(
         # NumPy returns scalars for 0-d results; a Tensor always holds an array, and a rule
         # that saved the output must find that very array (see ``_as_recorded``).
         scalar, out_data = out_data, np.asarray(out_data)
-        saved = tuple(out_data if item is scalar else item for item in saved)
+        if saved:
+            saved = tuple(out_data if item is scalar else item for item in saved)
     out = wrap(out_data)
     if _Recording.anomaly:
         check_forward(op, out, parents)

@@ -19,11 +19,16 @@ from autograd_lite.tensor import Tensor, describe, to_array, wrap
 
 def _broadcasting(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
     """Apply NumPy's ``fn`` to both operands; what NumPy refuses (shapes that clash, ``-`` of
-    bools, integers to negative powers) raises the same kind of error naming ``op``."""
+    bools, integers to negative powers) raises the same kind of error naming ``op``.
+
+    The result is always an array: NumPy gives a scalar for 0-d operands, and turning it into
+    an array here, before any rule saves it, spares ``record`` looking for it in ``saved``.
+    """
     try:
-        return fn(a._data, b._data)
+        out = fn(a._data, b._data)
     except (ValueError, TypeError) as error:
         raise numpy_error(op, error, a, b) from None
+    return out if type(out) is np.ndarray else np.asarray(out)
 
 
 def add(a: Any, b: Any) -> Tensor:

@@ -62,8 +62,8 @@ def spread_backward(
 ) -> tuple:
     """sum and mean: each input element gets dL/dout of its output, divided by ``count``."""
     grad = _expand(grad_out, axes, keepdims)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a mean over no elements
-        return (dual.broadcast_to(grad / count if count != 1 else grad, shape),)
+    # NOTE: a mean over no elements (count 0) spreads onto no elements: nothing to divide.
+    return (dual.broadcast_to(grad / count if count > 1 else grad, shape),)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:

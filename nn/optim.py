@@ -347,9 +347,10 @@ class SGD(Optimizer):
     def step(self) -> None:
         lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
         for index, parameter, grad in self._gradients():
-            work = self._scratch(index, parameter.data)
+            data = parameter.data
             if weight_decay:
-                grad = np.add(np.multiply(parameter.data, weight_decay, out=work), grad, out=work)
+                work = self._scratch(index, data)
+                grad = np.add(np.multiply(data, weight_decay, out=work), grad, out=work)
             if momentum:
                 velocity = self._velocity[index]
                 if velocity is None:
@@ -358,8 +359,11 @@ class SGD(Optimizer):
                     velocity *= momentum
                     velocity += grad
                 grad = velocity
-            update = np.multiply(grad, lr, out=work)
-            _replace(parameter, parameter.data - update)
+            # w - lr·d written as (-lr)·d + w, straight into the new array: the same bits
+            # (negation is exact), and no third array for the memory to carry.
+            new_data = np.multiply(grad, -lr)
+            new_data += data
+            _replace(parameter, new_data)
 
 
 class Adam(Optimizer):
@@ -438,12 +442,15 @@ class Adam(Optimizer):
             denominator = np.sqrt(square, out=work)
             denominator /= math.sqrt(1 - beta2**t)
             denominator += eps
-            update = np.divide(mean, denominator, out=work)
-            update *= lr / (1 - beta1**t)
+            # w - update written as (-update) + w in a fresh array that becomes the new data
+            # (the same bits: negation is exact)
+            new_data = np.divide(mean, denominator)
+            new_data *= -lr / (1 - beta1**t)
             data = parameter.data
             if weight_decay and self._decoupled:
                 data = data * (1 - lr * weight_decay)
-            _replace(parameter, data - update)
+            new_data += data
+            _replace(parameter, new_data)
 
 
 class AdamW(Adam):

@@ -62,13 +62,17 @@ def gelu(x: Any) -> Tensor:
     """
     x = as_real(x, "gelu")
     data = x._data
-    out = 0.5 * data * (1 + np.tanh(GELU_SCALE * (data + GELU_CUBIC * data * data * data)))
-    return record("gelu", out, (x,), gelu_backward, (data,))
+    t = np.tanh(GELU_SCALE * (data + GELU_CUBIC * data * data * data))
+    out = 0.5 * data * (1 + t)
+    return record("gelu", out, (x,), gelu_backward, (data, t))
 
 
-def gelu_backward(grad_out: Any, x: Any) -> tuple:
-    t = dual.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x))
-    slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_SCALE * (1 + 3 * GELU_CUBIC * x * x)
+def gelu_backward(grad_out: Any, x: Any, t: Any) -> tuple:
+    # NOTE: t, kept from the forward pass, is a constant to a recorded pass, which needs it as a
+    # function of x: there it is computed again.
+    if dual.is_recorded(x):
+        t = dual.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x))
+    slope = 0.5 * (1 + t) + (0.5 * GELU_SCALE) * x * (1 - t * t) * (1 + 3 * GELU_CUBIC * x * x)
     return (grad_out * slope,)
 
 

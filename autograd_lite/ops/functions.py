@@ -84,8 +84,11 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     its warning is silenced; nothing else can overflow, and no branch or clipping is needed.
     The formula is the textbook one, so results match hand-written code bit for bit.
     """
-    out = np.negative(x, out=np.empty(x.shape, np.result_type(x, 1.0)))  # one array, reused:
-    with np.errstate(over="ignore"):  # a large array makes every temporary count
+    # One array, reused in place: a large array makes every temporary count.
+    out = np.negative(x) if x.dtype.kind == "f" else np.negative(x, dtype=np.float64)
+    if type(out) is not np.ndarray:  # a 0-d x gives a NumPy scalar
+        out = np.asarray(out)
+    with np.errstate(over="ignore"):
         np.exp(out, out=out)
     out += 1
     return np.reciprocal(out, out=out)

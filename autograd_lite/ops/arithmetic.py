@@ -219,23 +219,24 @@ def matmul(a: Any, b: Any) -> Tensor:
     11.0
     """
     a, b = as_pair(a, b, "matmul")
-    if a.ndim == 0 or b.ndim == 0:
+    x, y = a._data, b._data
+    if x.ndim == 0 or y.ndim == 0:
         raise ValueError(
             f"matmul: operands need at least one axis, got shapes {a.shape} and {b.shape}; "
             "use mul to scale by a number"
         )
     try:
-        if a.ndim > 2 and b.ndim == 2:
-            out = (_stacked_rows(a._data) @ b._data).reshape(*a.shape[:-1], b.shape[-1])
+        if x.ndim > 2 and y.ndim == 2:
+            out = (_stacked_rows(x) @ y).reshape(*x.shape[:-1], y.shape[-1])
         else:
-            out = a._data @ b._data
+            out = x @ y
     except ValueError:
         if a.shape[-1] != (b.shape[-2] if b.ndim > 1 else b.shape[0]):
             raise _inner_mismatch("matmul", a, b) from None
         raise ValueError(
             f"matmul: the batch axes of shapes {a.shape} and {b.shape} cannot be broadcast"
         ) from None
-    saved = (a._data, b._data, a._requires_grad, b._requires_grad)
+    saved = (x, y, a._requires_grad, b._requires_grad)
     return record("matmul", out, (a, b), matmul_backward, saved)
 
 

@@ -192,7 +192,9 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
     # reached again through a longer path must still be finished after every consumer on
     # that path, or its gradient would be read before all of its fan-in had arrived.
     expanded_nodes: set[Tensor] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
+    stack: list[tuple[Tensor, bool]] = []
+    for root in reversed(roots):
+        stack.append((root, False))
     while stack:
         node, finished = stack.pop()
         if finished:
@@ -202,8 +204,9 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
             continue
         expanded_nodes.add(node)
         stack.append((node, True))
+        version = node.data_version
         for parent in node.parents:
-            if parent.data_version > node.data_version:
+            if parent.data_version > version:
                 raise stale_data_error(node, parent)
             if parent._requires_grad and parent not in expanded_nodes:
                 stack.append((parent, False))

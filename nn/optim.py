@@ -32,7 +32,7 @@ def _replace(parameter: Tensor, new_data: np.ndarray) -> None:
     takes it without a copy (see ``Tensor.data``); the assignment also marks graphs recorded
     with the old values as stale."""
     new_data = np.asarray(new_data)  # a 0-d update gives a NumPy scalar
-    new_data.flags.writeable = False
+    new_data.setflags(write=False)  # (half the cost of assigning flags.writeable)
     parameter.data = new_data
 
 

@@ -269,14 +269,11 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
     # row-major order. One contiguous mask per kernel offset (a strided layout was 2.5x
     # slower); ``free`` holds the windows that have not picked yet.
     chosen = np.empty((kh, kw, *out.shape), dtype=bool)
-    free = None
+    free = np.ones(out.shape, dtype=bool)
     for i, j in offsets:
         hit = np.equal(windows[..., i, j], out, out=chosen[i, j])
-        if free is None:
-            free = ~hit
-        else:
-            hit &= free
-            free ^= hit
+        hit &= free
+        free ^= hit
     if free.any():  # a window holding NaN has maximum NaN, equal to nothing: its first NaN
         for i, j in offsets:
             first_nan = np.isnan(windows[..., i, j]) & free

@@ -46,7 +46,7 @@ def tanh(x: Any) -> Tensor:
 
 
 def tanh_backward(grad_out: Any, out: Any) -> tuple:
-    return (grad_out * (1 - out * out),)
+    return (grad_out * (1.0 - out * out),)
 
 
 GELU_SCALE = math.sqrt(2 / math.pi)  # a Python float: float32 stays float32
@@ -90,7 +90,7 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
         out = np.asarray(out)
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
-    out += 1
+    out += 1.0  # (a float: NumPy converts a Python int more slowly)
     return np.reciprocal(out, out=out)
 
 
@@ -106,7 +106,7 @@ def sigmoid(x: Any) -> Tensor:
 
 
 def sigmoid_backward(grad_out: Any, out: Any) -> tuple:
-    return (grad_out * out * (1 - out),)
+    return (grad_out * out * (1.0 - out),)
 
 
 def relu(x: Any) -> Tensor:
@@ -122,7 +122,7 @@ def relu(x: Any) -> Tensor:
 
 
 def relu_backward(grad_out: Any, x: Any) -> tuple:
-    return (grad_out * (x > 0),)  # a comparison is a constant, on arrays and Tensors alike
+    return (grad_out * (x > 0.0),)  # a comparison is a constant, on arrays and Tensors alike
 
 
 def step(x: Any, threshold: float = 0.0) -> Tensor:

@@ -334,7 +334,7 @@ def cases(settings: Settings) -> list[Case]:
     where = f"{len(labels)} two-moons points"
     return [
         Case("moons_nn", f"micrograd demo MLP 2-16-16-1 step, {where}, nn layers", with_layers,
-             budget=8.0, warmup=1),
+             budget=8.0, warmup=1, collect_between=True),
         Case("moons_scalar", f"micrograd demo MLP 2-16-16-1 step, {where}, 0-d Tensors",
-             scalars, budget=12.0, min_repeats=5, warmup=1),
+             scalars, budget=12.0, min_repeats=5, warmup=1, collect_between=True),
     ]

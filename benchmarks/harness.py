@@ -98,6 +98,9 @@ class Case:
     ``rtol``/``atol`` are the gradient check's tolerances; ``budget`` is roughly how many
     seconds of timed rounds to spend, within ``min_repeats``..``max_repeats`` rounds, as
     estimated from the last of ``warmup`` untimed calls (the first one pays one-time costs).
+    ``collect_between`` runs the cyclic garbage collector, untimed, before every sample: for
+    cases where a contender leaves cyclic garbage behind (micrograd's closures), which the
+    collector would otherwise free on the clock of whichever contender runs next.
     """
 
     name: str
@@ -113,6 +116,7 @@ class Case:
     max_repeats: int = 300
     warmup: int = 2
     memory_steps: int = 200
+    collect_between: bool = False
 
 
 @dataclass
@@ -237,6 +241,8 @@ def measure_time(
     for round_index in range(repeats):
         shift = round_index % max(len(running), 1)
         for contender in running[shift:] + running[:shift]:
+            if case.collect_between:
+                gc.collect()
             for phase, seconds in _timed(contender.step, inner[contender.framework]).items():
                 samples[contender.framework].setdefault(phase, []).append(seconds / case.units)
     return _figures(case, failures, samples, inner)

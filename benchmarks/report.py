@@ -151,10 +151,12 @@ def _growth(find: Finder) -> float | None:
 
 
 def _speedup_over_micrograd(find: Finder) -> float | None:
+    """micrograd's time over ours: the median over rounds of the two samples' quotient."""
     ours, theirs = find("moons_nn", "step"), find("moons_nn", "step", "micrograd")
-    if not (ours and theirs and ours.value and theirs.value):
+    if not (ours and theirs and ours.samples and theirs.samples):
         return None
-    return theirs.value / ours.value
+    ratio = paired_ratio(ours.samples, theirs.samples)
+    return 1 / ratio if ratio else None
 
 
 def _vs_torch(case: str) -> Measure:
@@ -170,10 +172,13 @@ def _vs_torch(case: str) -> Measure:
 
 
 def _per_node_vs_micrograd(find: Finder) -> float | None:
+    """Our time per node over micrograd's: paired by round like every ratio (micrograd's
+    graph and ours differ in node count, so each side's time is divided by its own)."""
     ours, theirs = find("moons_scalar", "step"), find("moons_scalar", "step", "micrograd")
-    if not (ours and theirs and ours.value and theirs.value):
+    if not (ours and theirs and ours.samples and theirs.samples):
         return None
-    return (ours.value / ours.info["nodes"]) / (theirs.value / theirs.info["nodes"])
+    ratio = paired_ratio(ours.samples, theirs.samples)
+    return ratio * theirs.info["nodes"] / ours.info["nodes"] if ratio else None
 
 
 TARGETS = [

@@ -263,8 +263,12 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
             f"where: condition {mask.shape} and operands {a.shape} and {b.shape} "
             "cannot be broadcast together"
         ) from None
-    return record("where", out, (a, b), where_backward, (mask,))
+    saved = (mask, a._requires_grad, b._requires_grad)
+    return record("where", out, (a, b), where_backward, saved)
 
 
-def where_backward(grad_out: Any, mask: np.ndarray) -> tuple:
-    return dual.where(mask, grad_out, 0), dual.where(mask, 0, grad_out)
+def where_backward(grad_out: Any, mask: np.ndarray, needs_a: bool, needs_b: bool) -> tuple:
+    return (
+        dual.where(mask, grad_out, 0) if needs_a else None,
+        dual.where(mask, 0, grad_out) if needs_b else None,
+    )

@@ -222,9 +222,12 @@ def conv2d_backward(
         kernel_matrix = weight.reshape(out_channels, channels * kh * kw)
         grad_cols = (kernel_matrix.T @ grad_rows).reshape(channels, kh, kw, n, out_h, out_w)
         (ph, pw), (height, width) = padding, x.shape[2:]
-        padded_shape = (n, channels, height + 2 * ph, width + 2 * pw)
-        grad_padded = dual.col2im(grad_cols.transpose(3, 0, 4, 5, 1, 2), padded_shape, stride)
-        grad_x = grad_padded[:, :, ph : ph + height, pw : pw + width]
+        # NOTE: summed with channels before images, the order the matrix product gives, so
+        # that each kernel offset adds a contiguous block (images first made col2im gather
+        # every block across channels); the transpose back is a view.
+        padded_shape = (channels, n, height + 2 * ph, width + 2 * pw)
+        grad_padded = dual.col2im(grad_cols.transpose(0, 3, 4, 5, 1, 2), padded_shape, stride)
+        grad_x = grad_padded.transpose(1, 0, 2, 3)[:, :, ph : ph + height, pw : pw + width]
     return (grad_x, grad_weight, grad_bias) if has_bias else (grad_x, grad_weight)
 
 

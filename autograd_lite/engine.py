@@ -126,25 +126,22 @@ def record(
         scalar, out_data = out_data, np.asarray(out_data)
         if saved:
             saved = tuple(out_data if item is scalar else item for item in saved)
-    out = wrap(out_data)
-    if _Recording.anomaly:
-        check_forward(op, out, parents)
     for parent in parents:
         if parent._requires_grad:
             if _Recording.enabled:
-                out._requires_grad = True
-                out.op = op
-                out.parents = parents
-                out.backward_rule = backward_rule
-                out.saved = saved
-                out.attrs = attrs
+                out = wrap(out_data, op, parents, backward_rule, saved, attrs)
             else:
+                out = wrap(out_data)
                 out.lineage = _lineage(op, parent)
-            return out
-    for parent in parents:  # a constant computed from an unrecorded result keeps its lineage
-        if parent.lineage is not None:
-            out.lineage = parent.lineage
             break
+    else:
+        out = wrap(out_data)
+        for parent in parents:  # a constant computed from an unrecorded result keeps its lineage
+            if parent.lineage is not None:
+                out.lineage = parent.lineage
+                break
+    if _Recording.anomaly:
+        check_forward(op, out, parents)
     return out
 
 

@@ -60,23 +60,32 @@ def as_dtype(dtype: Any, op: str) -> np.dtype:
     return result
 
 
-def wrap(array: np.ndarray) -> Tensor:
-    """A leaf around a float array the library owns: no copy, no checks (internal use)."""
-    leaf = Tensor.__new__(Tensor)
-    leaf._data = array
-    leaf.data_version = engine._Recording.assignments
-    leaf.origin = None
-    leaf.lineage = None
-    leaf.grad = None
-    leaf._requires_grad = False
-    leaf._name = None
-    leaf.op = None
-    leaf.parents = ()
-    leaf.backward_rule = None
-    leaf.saved = ()
-    leaf.attrs = None
-    leaf.scope = engine._Recording.scope
-    return leaf
+def wrap(
+    array: np.ndarray,
+    op: str | None = None,
+    parents: tuple[Tensor, ...] = (),
+    backward_rule: engine.BackwardRule | None = None,
+    saved: tuple = (),
+    attrs: dict[str, Any] | None = None,
+) -> Tensor:
+    """A tensor around a float array the library owns, no copy, no checks (internal use): a
+    leaf, or, given the operation that made it, a recorded result (what ``engine.record``
+    makes; each slot is written once)."""
+    tensor = Tensor.__new__(Tensor)
+    tensor._data = array
+    tensor.data_version = engine._Recording.assignments
+    tensor.origin = None
+    tensor.lineage = None
+    tensor.grad = None
+    tensor._requires_grad = backward_rule is not None  # a recorded result needs a gradient
+    tensor._name = None
+    tensor.op = op
+    tensor.parents = parents
+    tensor.backward_rule = backward_rule
+    tensor.saved = saved
+    tensor.attrs = attrs
+    tensor.scope = engine._Recording.scope
+    return tensor
 
 
 def checked_requires_grad(value: Any, dtype: np.dtype, op: str) -> bool:

@@ -121,14 +121,17 @@ def within(low: float, high: float) -> Guard:
 
 
 positive = within(0.5, math.inf)
-negative = within(-math.inf, -0.5)
 
 
 def away_from_zero(context: Context, x: np.ndarray) -> float | None:
-    """|x + offset| >= 0.5: all above 0.5 or, half of the time, all below -0.5."""
-    if np.min(np.abs(x)) >= 0.5:
+    """|x + offset| >= max(0.5, max|x| / 10): all above that or, half of the time, all below
+    its negative. A denominator much smaller than the values it is made of (19.22 - 19.75)
+    would amplify their rounding past any fixed tolerance."""
+    bound = max(0.5, 0.1 * float(np.max(np.abs(x), initial=0.0)))
+    if np.min(np.abs(x), initial=math.inf) >= bound:
         return 0.0
-    return (positive if context.choices.integer(0, 1) else negative)(context, x)
+    side = within(bound, math.inf) if context.choices.integer(0, 1) else within(-math.inf, -bound)
+    return side(context, x)
 
 
 GRID = sorted((round(k * 0.05, 2) for k in range(-40, 41)), key=abs)  # 0 first

@@ -231,8 +231,7 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
     if not root.requires_grad:
         raise RuntimeError(_no_graph_message(root, "backward"))
     root_grad = _root_gradient(root, grad, "backward")
-    with _collector_paused():
-        _backward_pass((root,), (root_grad,), observer=observer)
+    _backward_pass((root,), (root_grad,), observer=observer)
 
 
 def grad(
@@ -275,10 +274,9 @@ def grad(
     live = [(root, root_grad) for root, root_grad in zip(roots, root_grads) if root.requires_grad]
     found: dict[Tensor, Any] = dict.fromkeys(targets)
     if live:
-        with _collector_paused():
-            _backward_pass(
-                tuple(root for root, _ in live), tuple(g for _, g in live), found, create_graph
-            )
+        _backward_pass(
+            tuple(root for root, _ in live), tuple(g for _, g in live), found, create_graph
+        )
     results = []
     for target in targets:
         total = found[target]
@@ -298,23 +296,6 @@ def _tensor_tuple(value: Any, what: str) -> tuple[Tensor, ...]:
     return tuple(items)
 
 
-class _collector_paused:  # noqa: N801 - used like a function
-    """Pause the cyclic garbage collector for a backward pass.
-
-    The pass creates no reference cycles, but it allocates many small objects, and each
-    allocation burst made the collector re-walk the whole graph (about half the time of a
-    long backward).
-    """
-
-    def __enter__(self) -> None:
-        self.was_on = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.was_on:
-            gc.enable()
-
-
 def _backward_pass(
     roots: tuple[Tensor, ...],
     root_grads: tuple,
@@ -328,6 +309,25 @@ def _backward_pass(
     the nodes that are keys of ``found`` get theirs, there. With ``create_graph`` the
     gradients are Tensors and every rule, sum and cast is a recorded operation.
     """
+    # The pass creates no reference cycles, but it allocates many small objects, and each
+    # allocation burst made the cyclic garbage collector re-walk the whole graph (about half
+    # the time of a long backward). So it is paused for the pass and restored after.
+    collector_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        _backward_loop(roots, root_grads, found, create_graph, observer)
+    finally:
+        if collector_was_on:
+            gc.enable()
+
+
+def _backward_loop(
+    roots: tuple[Tensor, ...],
+    root_grads: tuple,
+    found: dict[Tensor, Any] | None,
+    create_graph: bool,
+    observer: Observer | None,
+) -> None:
     order = topological_order(*roots)
     check_gradients = _Recording.anomaly
     # Tensors hash by identity, so they key this dict directly.

@@ -194,20 +194,27 @@ def _softmax_cross_entropy(logits: Tensor, classes: np.ndarray, scale: float) ->
     total = exp.sum(axis=1, keepdims=True)
     rows = np.arange(len(classes))
     out = np.asarray((np.log(total).sum() - shifted[rows, classes].sum()) * scale)
-    slope = exp / total  # dL/dz per unit of scale: softmax(z) - onehot(y)
-    slope[rows, classes] -= 1
-    saved = (z, slope, classes, scale)
+    saved = (z, exp, total, rows, classes, scale)
     return record("cross_entropy", out, (logits,), _cross_entropy_backward, saved)
 
 
 def _cross_entropy_backward(
-    grad_out: Any, z: Any, slope: np.ndarray, classes: np.ndarray, scale: float
+    grad_out: Any,
+    z: Any,
+    exp: np.ndarray,
+    total: np.ndarray,
+    rows: np.ndarray,
+    classes: np.ndarray,
+    scale: float,
 ) -> tuple:
     if dual.is_recorded(grad_out):  # differentiated again: the softmax must be a function of z
         onehot = np.zeros(z.shape, dtype=z.dtype)
-        onehot[np.arange(len(classes)), classes] = 1
-        slope = dual.softmax(z, axis=1) - onehot
-    return (slope * (grad_out * scale),)
+        onehot[rows, classes] = 1
+        return ((dual.softmax(z, axis=1) - onehot) * (grad_out * scale),)
+    grad = exp / total  # the softmax, in a fresh array this rule may edit in place
+    grad[rows, classes] -= 1
+    grad *= grad_out * scale
+    return (grad,)
 
 
 def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:

@@ -188,9 +188,9 @@ def plant_wrong_order(monkeypatch: pytest.MonkeyPatch) -> None:
 def plant_dropped_fan_in(monkeypatch: pytest.MonkeyPatch) -> None:
     # Each new path's gradient replaces the one pending instead of adding to it.
     dropped = with_line_replaced(
-        engine._backward_pass, "earlier = pending.get(parent)", "earlier = None"
+        engine._backward_loop, "earlier = pending.get(parent)", "earlier = None"
     )
-    monkeypatch.setattr(engine, "_backward_pass", dropped)
+    monkeypatch.setattr(engine, "_backward_loop", dropped)
 
 
 def plant_scalar_unbroadcast(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from catalog import CATALOG, OpCase, drawn_shapes, required_shapes
@@ -19,13 +21,14 @@ def random_operands(case: OpCase, shapes: tuple, seed: int) -> list[np.ndarray]:
     return case.prepare([rng.normal(size=shape) for shape in shapes])
 
 
-def check_gradient(case: OpCase, shapes: tuple, seed: int) -> None:
-    """gradcheck on ``sum(op(*xs) * r)`` with fixed random r: every output element counts."""
+def check_gradient(case: OpCase, shapes: tuple, seed: int, check: Any = ag.gradcheck) -> None:
+    """``check`` (gradcheck, or gradgradcheck for the rules run on Tensors) on
+    ``sum(op(*xs) * r)`` with fixed random r: every output element counts."""
     operands = random_operands(case, shapes, seed)
     expected = np.asarray(case.reference(*operands))
     projection = np.random.default_rng(seed + 1).normal(size=expected.shape)
     inputs = [ag.Tensor(array, requires_grad=True) for array in operands]
-    assert ag.gradcheck(lambda *xs: case.ours(*xs) * projection, *inputs)
+    assert check(lambda *xs: case.ours(*xs) * projection, *inputs)
 
 
 @pytest.mark.parametrize(
@@ -43,23 +46,13 @@ def test_gradient_on_drawn_shapes(case: OpCase, data: st.DataObject, seed: int) 
     check_gradient(case, data.draw(drawn_shapes(case)), seed)
 
 
-def check_second_derivative(case: OpCase, shapes: tuple, seed: int) -> None:
-    """gradgradcheck on ``sum(op(*xs) * r)``: the backward rules, run on Tensors, against
-    finite differences of first derivatives."""
-    operands = random_operands(case, shapes, seed)
-    expected = np.asarray(case.reference(*operands))
-    projection = np.random.default_rng(seed + 1).normal(size=expected.shape)
-    inputs = [ag.Tensor(array, requires_grad=True) for array in operands]
-    assert ag.gradgradcheck(lambda *xs: case.ours(*xs) * projection, *inputs)
-
-
 @pytest.mark.parametrize(
     ("case", "shapes"),
     [(case, shapes) for case in DIFFERENTIABLE for shapes in required_shapes(case)],
     ids=lambda value: repr(value),
 )
 def test_second_derivative_on_required_shapes(case: OpCase, shapes: tuple) -> None:
-    check_second_derivative(case, shapes, seed=0)
+    check_gradient(case, shapes, seed=0, check=ag.gradgradcheck)
 
 
 @pytest.mark.parametrize("case", DIFFERENTIABLE, ids=repr)
@@ -67,7 +60,7 @@ def test_second_derivative_on_required_shapes(case: OpCase, shapes: tuple) -> No
 def test_second_derivative_on_drawn_shapes(
     case: OpCase, data: st.DataObject, seed: int
 ) -> None:
-    check_second_derivative(case, data.draw(drawn_shapes(case)), seed)
+    check_gradient(case, data.draw(drawn_shapes(case)), seed, check=ag.gradgradcheck)
 
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, width=64)

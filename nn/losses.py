@@ -172,7 +172,8 @@ def _class_labels(labels: Any, logits: Tensor) -> np.ndarray:
             f"cross_entropy: logits has shape {logits.shape} so labels must have shape "
             f"({batch},), got {values.shape}"
         )
-    if values.size and (values.min() < 0 or values.max() >= classes):
+    # As unsigned integers, negative labels wrap to huge ones: one maximum checks both ends.
+    if values.size and np.maximum.reduce(values.astype(np.uint64)) >= classes:
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {classes}) for logits of shape "
             f"{logits.shape}, got values from {values.min()} to {values.max()}"

@@ -147,6 +147,27 @@ def test_cross_entropy_rejects_bad_labels(labels, error, words):
     assert words in str(caught.value) and str(caught.value).startswith("cross_entropy:")
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    dtype=st.sampled_from(["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                           "uint64"]),
+    classes=st.integers(1, 130),
+    data=st.data(),
+)
+def test_cross_entropy_refuses_exactly_the_labels_outside_the_classes(dtype, classes, data):
+    """Every integer dtype, at and past both ends (negative labels of signed dtypes too)."""
+    info = np.iinfo(dtype)
+    values = data.draw(st.lists(st.integers(int(info.min), int(info.max)), min_size=1,
+                                max_size=6))
+    labels = np.array(values, dtype=dtype)
+    logits = np.zeros((len(values), classes))
+    if all(0 <= v < classes for v in values):
+        assert np.isfinite(nn.cross_entropy(logits, labels).item())
+    else:
+        with pytest.raises(ValueError, match=rf"labels must lie in \[0, {classes}\)"):
+            nn.cross_entropy(logits, labels)
+
+
 def test_cross_entropy_needs_two_dimensional_logits():
     with pytest.raises(ValueError, match=r"logits must have shape \(batch, classes\)"):
         nn.cross_entropy(np.zeros(4), [1])

@@ -196,8 +196,9 @@ class Optimizer:
             scratch = self._scratches[index] = np.empty_like(like)
         return scratch
 
-    def _gradients(self) -> list[tuple[int, Tensor, np.ndarray]]:
-        """``(index, parameter, gradient)`` for every parameter to update, all checked first.
+    def _gradients(self) -> list[tuple[int, Tensor, np.ndarray, np.ndarray]]:
+        """``(index, parameter, values, gradient)`` for every parameter to update, all checked
+        first (``values`` is ``parameter.data``, read once).
         Each gradient is used in its parameter's dtype: a float64 gradient set by hand on a
         float32 parameter acts as float32, so the parameter stays float32."""
         live = []
@@ -208,7 +209,7 @@ class Optimizer:
             if not (type(grad) is np.ndarray and grad.shape == data.shape
                     and grad.dtype == data.dtype):  # the usual case, already right
                 grad = _gradient(parameter, index, type(self).__name__).astype(data.dtype)
-            live.append((index, parameter, grad))
+            live.append((index, parameter, data, grad))
         return live
 
     def zero_grad(self) -> None:
@@ -346,8 +347,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
-        for index, parameter, grad in self._gradients():
-            data = parameter.data
+        for index, parameter, data, grad in self._gradients():
             if weight_decay:
                 work = self._scratch(index, data)
                 grad = np.add(np.multiply(data, weight_decay, out=work), grad, out=work)
@@ -423,13 +423,13 @@ class Adam(Optimizer):
     def step(self) -> None:
         lr, eps, weight_decay = self.lr, self.eps, self.weight_decay
         beta1, beta2 = self.betas
-        for index, parameter, grad in self._gradients():
+        for index, parameter, data, grad in self._gradients():
             if weight_decay and not self._decoupled:
-                grad = grad + parameter.data * weight_decay
+                grad = grad + data * weight_decay
             mean, square = self._mean[index], self._square[index]
             if mean is None or square is None:
-                mean = self._mean[index] = np.zeros_like(parameter.data)
-                square = self._square[index] = np.zeros_like(parameter.data)
+                mean = self._mean[index] = np.zeros_like(data)
+                square = self._square[index] = np.zeros_like(data)
             self._steps[index] += 1
             t = self._steps[index]
             work = self._scratch(index, mean)
@@ -446,7 +446,6 @@ class Adam(Optimizer):
             # (the same bits: negation is exact)
             new_data = np.divide(mean, denominator)
             new_data *= -lr / (1 - beta1**t)
-            data = parameter.data
             if weight_decay and self._decoupled:
                 data = data * (1 - lr * weight_decay)
             new_data += data

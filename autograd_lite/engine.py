@@ -211,7 +211,13 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
             if parent.data_version > version:
                 raise stale_data_error(node, parent)
             if parent._requires_grad and parent not in expanded_nodes:
-                stack.append(parent)
+                if parent.parents:
+                    stack.append(parent)
+                else:
+                    # A leaf has nothing to wait for: it is finished where it is found, which
+                    # is before any of its consumers finishes (the one that finds it included).
+                    expanded_nodes.add(parent)
+                    order.append(parent)
     order.reverse()
     return order
 
@@ -228,10 +234,9 @@ def backward(root: Tensor, grad: Any = None, observer: Observer | None = None) -
     applied, with the gradients it returned (before the engine sums them to shape); it is how
     the step-by-step explanation narrates a pass.
     """
-    if not root.requires_grad:
+    if not root._requires_grad:
         raise RuntimeError(_no_graph_message(root, "backward"))
-    root_grad = _root_gradient(root, grad, "backward")
-    _backward_pass((root,), (root_grad,), observer=observer)
+    _backward_pass({root: _root_gradient(root, grad, "backward")}, observer=observer)
 
 
 def grad(
@@ -271,12 +276,14 @@ def grad(
     ]
     if create_graph:
         root_grads = [wrap(root_grad) for root_grad in root_grads]
-    live = [(root, root_grad) for root, root_grad in zip(roots, root_grads) if root.requires_grad]
+    seeds_by_root: dict[Tensor, Any] = {}
+    for root, root_grad in zip(roots, root_grads):
+        if root.requires_grad:  # an output listed twice gets the sum of its seeds
+            earlier = seeds_by_root.get(root)
+            seeds_by_root[root] = root_grad if earlier is None else earlier + root_grad
     found: dict[Tensor, Any] = dict.fromkeys(targets)
-    if live:
-        _backward_pass(
-            tuple(root for root, _ in live), tuple(g for _, g in live), found, create_graph
-        )
+    if seeds_by_root:
+        _backward_pass(seeds_by_root, found, create_graph)
     results = []
     for target in targets:
         total = found[target]
@@ -297,13 +304,13 @@ def _tensor_tuple(value: Any, what: str) -> tuple[Tensor, ...]:
 
 
 def _backward_pass(
-    roots: tuple[Tensor, ...],
-    root_grads: tuple,
+    pending: dict[Tensor, Any],
     found: dict[Tensor, Any] | None = None,
     create_graph: bool = False,
     observer: Observer | None = None,
 ) -> None:
-    """The loop of :func:`backward` and :func:`grad`: each node's rule, in topological order.
+    """The loop of :func:`backward` and :func:`grad`: each node's rule, in topological order,
+    starting from the roots' gradients in ``pending`` (a dict it empties).
 
     With ``found`` None, every node's total gradient is added to its ``.grad``; otherwise only
     the nodes that are keys of ``found`` get theirs, there. With ``create_graph`` the
@@ -315,25 +322,20 @@ def _backward_pass(
     collector_was_on = gc.isenabled()
     gc.disable()
     try:
-        _backward_loop(roots, root_grads, found, create_graph, observer)
+        _backward_loop(pending, found, create_graph, observer)
     finally:
         if collector_was_on:
             gc.enable()
 
 
 def _backward_loop(
-    roots: tuple[Tensor, ...],
-    root_grads: tuple,
+    pending: dict[Tensor, Any],
     found: dict[Tensor, Any] | None,
     create_graph: bool,
     observer: Observer | None,
 ) -> None:
-    order = topological_order(*roots)
+    order = topological_order(*pending)  # (Tensors hash by identity: they key dicts directly)
     check_gradients = _Recording.anomaly
-    # Tensors hash by identity, so they key this dict directly.
-    pending: dict[Tensor, Any] = {}
-    for root, root_grad in zip(roots, root_grads):
-        pending[root] = root_grad if root not in pending else pending[root] + root_grad
     # Tensors whose pending gradient is an array the engine owns, so that later paths may be
     # summed into it in place (a weight used many times would otherwise cost one new array
     # per use).
@@ -350,17 +352,18 @@ def _backward_loop(
         rule = node.backward_rule
         if rule is None:
             continue
-        saved = _as_recorded(node) if create_graph else node.saved
-        parent_grads = rule(grad_out, *saved)
+        parent_grads = rule(grad_out, *(_as_recorded(node) if create_graph else node.saved))
         if check_gradients:
             check_backward(node, parent_grads)
         if observer is not None:
             observer(node, grad_out, parent_grads)
+        if create_graph:
+            for parent, parent_grad in zip(node.parents, parent_grads):
+                if parent_grad is not None and parent._requires_grad:
+                    _add_recorded(pending, parent, parent_grad)
+            continue
         for parent, parent_grad in zip(node.parents, parent_grads):
             if parent_grad is None or not parent._requires_grad:
-                continue
-            if create_graph:
-                _add_recorded(pending, parent, parent_grad)
                 continue
             if type(parent_grad) is not ndarray:
                 parent_grad = np.asarray(parent_grad)  # NumPy's 0-d arithmetic gives scalars
@@ -448,7 +451,8 @@ def _root_gradient(root: Tensor, grad: Any, op: str) -> np.ndarray:
                 f"{op}: grad can be implied only for a one-element tensor, but this one "
                 f"has shape {shape}; pass grad= with that shape"
             )
-        return np.ones(shape, dtype=root._data.dtype)
+        # (np.ones is a Python function around two C calls; this is one, half the time)
+        return np.array(1, dtype=root._data.dtype).reshape(shape)
     values = np.asarray(getattr(grad, "data", grad))
     if values.dtype.kind not in "biuf":
         raise TypeError(f"{op}: grad must be numeric, got dtype {values.dtype}")

@@ -68,6 +68,16 @@ def test_gradients_of_several_outputs_add_up_and_grad_outputs_seed_them() -> Non
     np.testing.assert_array_equal(g.data, [3 + 2, 3 + 40])
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_an_output_listed_twice_gets_the_sum_of_its_seeds(create_graph) -> None:
+    x = ag.Tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    (g,) = ag.grad([y, y], x, grad_outputs=[np.ones(2), np.array([1.0, 10.0])],
+                   create_graph=create_graph)
+    np.testing.assert_array_equal(g.data, [2 * 1 * 2, 2 * 2 * 11])
+    assert x.grad is None
+
+
 def test_create_graph_records_the_backward_pass_so_it_can_be_drawn() -> None:
     x = ag.Tensor(0.7, requires_grad=True)
     (dy,) = ag.grad(ag.tanh(x) * x, x, create_graph=True)

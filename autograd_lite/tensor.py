@@ -26,7 +26,7 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
         dtype = as_dtype(dtype, op)
     if isinstance(data, Tensor):
         data = data._data
-    elif isinstance(data, np.ma.MaskedArray):
+    elif type(data) is not np.ndarray and isinstance(data, np.ma.MaskedArray):
         raise TypeError(
             f"{op}: got a masked array, whose mask a Tensor cannot keep; pass "
             "array.filled(value) to choose what the masked places hold"

@@ -194,3 +194,34 @@ def test_threads_option_limits_blas_and_torch_then_restores(
     printed = capsys.readouterr().out
     assert "NumPy BLAS 1 (" in printed
     assert environment.blas_threads().blas == before
+
+
+def test_against_commit_imports_an_older_commit_beside_the_current_package(tmp_path) -> None:
+    """The extracted copy is a separate package (nothing of it resolves to the current one)
+    that runs the workloads, and HEAD's copy gives the current package's gradients."""
+    import autograd_lite
+    import nn
+    from benchmarks import against_commit
+
+    old_ag, old_nn = against_commit.import_commit("HEAD", tmp_path)
+    try:
+        assert old_ag.Tensor is not autograd_lite.Tensor and old_nn.MLP is not nn.MLP
+        assert all(
+            str(tmp_path) in (module.__file__ or "")
+            for name, module in sys.modules.items()
+            if name.startswith(("old_autograd_lite", "old_nn"))
+        )
+        grads = []
+        for nn_module in (old_nn, nn):
+            model = nn_module.MLP(3, [4], 2, rng=0)
+            nn_module.cross_entropy(model(np.eye(3)), [0, 1, 1]).backward()
+            grads.append([p.grad for p in model.parameters()])
+        for old, new in zip(*grads):
+            np.testing.assert_array_equal(old, new)
+        for name, (make, _, _) in against_commit.WORKLOADS.items():
+            if not name.startswith("chain_1e6"):  # (a million operations: seconds each)
+                assert against_commit.sample(make(old_ag, old_nn), 1) > 0
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n.startswith(("old_autograd_lite", "old_nn"))]:
+            del sys.modules[name]

@@ -68,7 +68,7 @@ def as_tensor(value: Any, op: str, like: np.dtype | None = None) -> Tensor:
     :func:`number_array`."""
     if isinstance(value, Tensor):
         return value
-    if like is not None and is_number(value):
+    if like is not None and isinstance(value, _NUMBER_TYPES):  # (is_number, inlined: hot)
         return wrap(number_array(value, like, op))
     return wrap(to_array(value, op=op))
 

@@ -16,6 +16,7 @@ import numpy as np
 from autograd_lite import Tensor
 from autograd_lite.engine import record
 from autograd_lite.ops import dual
+from autograd_lite.ops.reductions import max_kept
 
 REDUCTIONS = ("mean", "sum")
 
@@ -190,7 +191,7 @@ def _softmax_cross_entropy(logits: Tensor, classes: np.ndarray, scale: float) ->
     row maximum is subtracted before exponentiating, so logits of ±1000 stay finite.
     """
     z = logits.data
-    shifted = z - z.max(axis=1, keepdims=True)
+    shifted = z - max_kept(z, 1)
     exp = np.exp(shifted)
     total = exp.sum(axis=1, keepdims=True)
     rows = np.arange(len(classes))

@@ -209,11 +209,26 @@ def std_backward(
         return (dual.where(zero, 0.0, scale * _centered(x, axes)),)
 
 
+def max_kept(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x.max(axis=axis, keepdims=True)`` (-inf for an empty axis): softmax's shift.
+
+    NOTE: NumPy reduces a short last axis slowly, row by row: the max over the 16 keys of a
+    (32, 4, 16, 16) attention score takes 53 µs, over 27 logits of (512, 27) 32 µs. Copied with
+    that axis first, the maxima come from whole-row ``maximum`` passes: 22 and 7 µs. A max is
+    exact in any order, so the values are the same (a zero's sign may differ, which a shift
+    cannot see: x - 0.0 and x - (-0.0) are equal). Rows longer than 32, or a small array, go
+    the direct way, which is faster for them.
+    """
+    if axis == x.ndim - 1 and x.shape[-1] <= 32 and x.size >= 64:
+        return np.ascontiguousarray(x.T).max(axis=0, initial=-np.inf).T[..., None]
+    return x.max(axis=axis, keepdims=True, initial=-np.inf)
+
+
 def softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
     """e**x / Σ e**x along ``axis``, shifted by the max so it never overflows. Entries of
     -inf (a mask) give 0; a slice that is all -inf gives NaN, as in PyTorch."""
     with np.errstate(invalid="ignore"):
-        shifted = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))
+        shifted = np.exp(x - max_kept(x, axis))
         return shifted / shifted.sum(axis=axis, keepdims=True)
 
 
@@ -244,7 +259,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     x = as_real(x, "log_softmax")
     axis = single_axis(axis, x.shape, "log_softmax")
     with np.errstate(invalid="ignore"):
-        shifted = x._data - x._data.max(axis=axis, keepdims=True, initial=-np.inf)
+        shifted = x._data - max_kept(x._data, axis)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return record("log_softmax", out, (x,), log_softmax_backward, (out, axis), {"axis": axis})
 

@@ -52,6 +52,29 @@ def test_backward_refuses_data_replaced_after_forward(when: str) -> None:
     assert w.grad is None  # refused before any gradient was written
 
 
+@pytest.mark.parametrize("replace", ["assignment", "in place under no_grad"])
+@pytest.mark.parametrize("start", ["itself", "a later consumer", "grad()"])
+def test_backward_refuses_a_result_whose_own_values_were_replaced(replace, start) -> None:
+    """Its operation's gradient belongs to the values it computed, not to the new ones: from the
+    result itself, or from an operation that used the new values, backward is refused."""
+    x = ag.Tensor([0.5, -1.0], requires_grad=True)
+    s = ag.sigmoid(x)
+    if replace == "assignment":
+        s.data = np.zeros(2)
+    else:
+        with ag.no_grad():
+            s += 1.0
+    run = {
+        "itself": lambda: s.backward(np.ones(2)),
+        "a later consumer": lambda: (s * 3).sum().backward(),
+        "grad()": lambda: ag.grad((s * 3).sum(), x),
+    }[start]
+    with pytest.raises(RuntimeError, match="new values assigned after sigmoid computed it"):
+        run()
+    assert x.grad is None and s.grad is None  # refused before any gradient was written
+    s.detach().sum()  # its values can still start a new graph
+
+
 def test_data_replaced_before_forward_is_fine() -> None:
     w = ag.Tensor([1.0, 2.0], requires_grad=True)
     w.data = np.array([3.0, 4.0])

@@ -339,9 +339,10 @@ def _backward_loop(
 ) -> None:
     order = topological_order(*pending)  # (Tensors hash by identity: they key dicts directly)
     check_gradients = _Recording.anomaly
-    # Tensors whose pending gradient is an array the engine owns, so that later paths may be
-    # summed into it in place (a weight used many times would otherwise cost one new array
-    # per use).
+    # Tensors whose pending gradient is an array the engine made (the sum of two paths, or a
+    # leaf's copy), so that later paths are added into it in place: a weight used many times
+    # costs one new array, not one per use. A rule's fresh array is not counted (a rule may
+    # return one array for two inputs), which also keeps this set to the nodes with fan-in.
     owned: set[Tensor] = set()
     ndarray = np.ndarray
     for node in order:
@@ -386,12 +387,11 @@ def _backward_loop(
                     pending[parent] = _accumulate(earlier, parent_grad)
                     owned.add(parent)
                 continue
-            # A rule returns, for each input, a fresh array or grad_out itself (or a view of
-            # it); only a fresh one is the engine's own.
-            if parent_grad is not grad_out and parent_grad.base is None:
-                owned.add(parent)
-            elif parent.backward_rule is None:
-                # A leaf keeps its gradient and users may edit it in place: it gets its own.
+            if parent.backward_rule is None and (
+                parent_grad is grad_out or parent_grad.base is not None
+            ):
+                # A leaf keeps its gradient and users may edit it in place: it gets its own
+                # (a rule returns, for each input, a fresh array or grad_out or a view of it).
                 parent_grad = parent_grad.copy()
                 owned.add(parent)
             pending[parent] = parent_grad

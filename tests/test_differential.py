@@ -195,6 +195,15 @@ def plant_dropped_fan_in(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def plant_scalar_unbroadcast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "unbroadcast", unbroadcast_to_scalars)
+    # ... with the ownership rule of that time, under which the bug showed: a path's gradient
+    # that a rule made fresh was the engine's own, so the next path was added into it in place.
+    owning = with_line_replaced(
+        engine._backward_loop,
+        "pending[parent] = parent_grad",
+        "owned.add(parent) if parent_grad is not grad_out else None; "
+        "pending[parent] = parent_grad",
+    )
+    monkeypatch.setattr(engine, "_backward_loop", owning)
 
 
 PLANTS = {

@@ -32,10 +32,10 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 import autograd_lite
 import nn
+from benchmarks.environment import limit_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_COMMIT = "6fedf8b"
@@ -160,8 +160,7 @@ def main(argv: list[str] | None = None) -> None:
             subprocess.run([sys.executable, "-m", "benchmarks.against_commit", args.commit,
                             "--only", name, "--row"], check=True, cwd=ROOT)
         return
-    threadpool_limits(1)
-    with tempfile.TemporaryDirectory() as folder:
+    with limit_threads(1), tempfile.TemporaryDirectory() as folder:
         old = import_commit(args.commit, Path(folder))
         for name in args.only:
             old_time, new_time, median_quotient = compare(name, old)

@@ -13,14 +13,14 @@ import importlib
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 import nn
 from autograd_lite.ops import operands
+from benchmarks.environment import limit_threads
 
 tensor = importlib.import_module("autograd_lite.tensor")  # the module: ag.tensor is the function
 
-threadpool_limits(1)
+LIMITER = limit_threads(1)  # (kept alive for the run)
 rng = np.random.default_rng(0)
 X = rng.normal(size=(128, 784)).astype(np.float32)
 labels = rng.integers(0, 10, 128)

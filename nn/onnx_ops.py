@@ -122,6 +122,18 @@ def _std(b: GraphBuilder, out: Tensor) -> str:
     return b.emit("Sqrt", [_variance(b, out)])
 
 
+def _layer_norm(b: GraphBuilder, out: Tensor) -> str:
+    """(x - mean) / √(var + eps) * weights + bias over ``axes``, spelled out as the nine
+    operations it fuses: the same arithmetic, in the model's dtype."""
+    x, weights, bias = b.operands(out)
+    axes = b.ints(list(out.attrs["axes"]))  # type: ignore[index]
+    centered = b.emit("Sub", [x, b.emit("ReduceMean", [x, axes], keepdims=1)])
+    variance = b.emit("ReduceMean", [b.emit("Mul", [centered, centered]), axes], keepdims=1)
+    eps = b.constant(out.attrs["eps"], out.dtype)  # type: ignore[index]
+    normalized = b.emit("Div", [centered, b.emit("Sqrt", [b.emit("Add", [variance, eps])])])
+    return b.emit("Add", [b.emit("Mul", [normalized, weights]), bias])
+
+
 def _softmax(op_type: str) -> Translation:
     def translate(b: GraphBuilder, out: Tensor) -> str:
         return b.emit(op_type, b.operands(out), axis=out.attrs["axis"])  # type: ignore[index]
@@ -321,6 +333,7 @@ TRANSLATIONS: dict[str, Translation] = {
     "relu": _same_op("Relu"),
     "step": _step,
     "gelu": _gelu,
+    "layer_norm": _layer_norm,
     "abs": _same_op("Abs"),
     "sqrt": _same_op("Sqrt"),
     "clip": _clip,

@@ -200,6 +200,58 @@ def test_layer_norm_matches_pytorch(shape: int | tuple[int, ...]) -> None:
     np.testing.assert_allclose(layer.bias.grad, reference.bias.grad.numpy(), rtol=1e-8)
 
 
+def nine_operation_layer_norm(x: Any, weights: Tensor, bias: Tensor, axes: tuple[int, ...],
+                              eps: float) -> Tensor:
+    """LayerNorm as the engine's operations compose it (what the fused operation replaces)."""
+    centered = x - ag.mean(x, axis=axes, keepdims=True)
+    variance = ag.mean(centered * centered, axis=axes, keepdims=True)
+    return centered / ag.sqrt(variance + eps) * weights + bias
+
+
+@SETTINGS
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+    axes_count=st.integers(1, 2),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_fused_layer_norm_is_the_nine_operations(shape, axes_count, dtype, seed) -> None:
+    """The same bits forward; gradients to finite differences, second derivatives included."""
+    from nn.sequence import layer_norm
+
+    axes = tuple(range(-min(axes_count, len(shape)), 0))
+    rng = np.random.default_rng(seed)
+    x, weights, bias = (
+        Tensor(rng.normal(size=size).astype(dtype), requires_grad=True)
+        for size in (shape, shape[len(shape) + axes[0]:], shape[len(shape) + axes[0]:])
+    )
+    out = layer_norm(x, weights, bias, axes, 1e-3)
+    assert out.op == "layer_norm" and out.parents == (x, weights, bias) and out.dtype == dtype
+    np.testing.assert_array_equal(
+        out.data, nine_operation_layer_norm(x, weights, bias, axes, 1e-3).data
+    )
+    if dtype == np.float64:
+        weighting = rng.normal(size=shape)
+
+        def projected(x: Tensor, weights: Tensor, bias: Tensor) -> Tensor:
+            return layer_norm(x, weights, bias, axes, 1e-3) * weighting
+
+        assert ag.gradcheck(projected, x, weights, bias)
+        assert ag.gradgradcheck(projected, x, weights, bias)
+
+
+def test_layer_norm_of_an_input_that_needs_no_gradient() -> None:
+    layer = randomized_layer_norm(4, seed=3)
+    x = projection((2, 4), seed=4)
+    layer(x).backward(projection((2, 4)))
+    expected = nine_operation_layer_norm(Tensor(x), layer.weights, layer.bias, (-1,), 1e-3)
+    weights_grad, bias_grad = layer.weights.grad.copy(), layer.bias.grad.copy()
+    layer.zero_grad()
+    expected.backward(projection((2, 4)))
+    np.testing.assert_allclose(weights_grad, layer.weights.grad, rtol=1e-12)
+    np.testing.assert_allclose(bias_grad, layer.bias.grad, rtol=1e-12)
+
+
 def test_layer_norm_keeps_float32() -> None:
     layer = nn.LayerNorm(3, dtype=np.float32)
     assert layer(np.ones((2, 3), dtype=np.float32)).dtype == np.float32

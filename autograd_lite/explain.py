@@ -136,6 +136,11 @@ RULES: dict[str, Rule] = {
                        "only the winning element of each window moved y"),
     "avg_pool2d": Rule("dL/dx = dL/dy / (kh * kw) spread over each window",
                        "every element of a window counts equally in its average"),
+    "layer_norm": Rule("dL/dx = (g - mean(g) - xhat * mean(g * xhat)) / sigma with "
+                       "g = dL/dy * w;  dL/dw = sum(dL/dy * xhat);  dL/db = sum(dL/dy)",
+                       "xhat = (x - mean) / sigma shares its mean and sigma across the "
+                       "normalised axes, so every element's gradient loses the parts that "
+                       "would only shift or stretch the whole row", ("x", "w", "b")),
 }
 
 GENERIC_RULE = Rule("dL/dx = backward rule of this operation applied to dL/dy",

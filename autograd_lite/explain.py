@@ -136,6 +136,30 @@ RULES: dict[str, Rule] = {
                        "only the winning element of each window moved y"),
     "avg_pool2d": Rule("dL/dx = dL/dy / (kh * kw) spread over each window",
                        "every element of a window counts equally in its average"),
+    "gelu": Rule("dL/dx = dL/dy * (0.5 * (1 + t) + 0.5 * x * (1 - t**2) * sqrt(2/pi) * "
+                 "(1 + 3 * 0.044715 * x**2)) with t = tanh(sqrt(2/pi) * (x + 0.044715 * x**3))",
+                 "the product rule on x/2 * (1 + t), with tanh's slope 1 - t**2 inside"),
+    "cross_entropy": Rule("dL/dz = (softmax(z) - onehot(labels)) * scale  (scale = 1/batch "
+                          "for the mean)", "raising the right class's score lowers the loss by "
+                          "what the softmax was missing; every other score pays its share",
+                          ("z",)),
+    "binary_cross_entropy": Rule("dL/dp = dL/dy * (p - t) / (p * (1 - p));  dL/dt = dL/dy * "
+                                 "(log(1 - p) - log(p))", "the slope of -(t log p + (1 - t) "
+                                 "log(1 - p)), with p * (1 - p) kept above 1e-12", ("p", "t")),
+    "binary_cross_entropy_with_logits": Rule(
+        "dL/dz = dL/dy * (sigmoid(z) - t);  dL/dt = -dL/dy * z",
+        "through the sigmoid the slope simplifies to prediction minus target", ("z", "t")),
+    "astype": Rule("dL/dx = dL/dy cast to x's dtype", "a cast does not change values' slopes"),
+    "clone": Rule("dL/dx = dL/dy", "a copy passes the gradient unchanged"),
+    "broadcast_to": Rule("dL/dx = dL/dy summed over the repeated axes",
+                         "every repeated copy of an element sends its gradient back to it"),
+    "scatter_add": Rule("dL/dx = dL/dy at the indexed places",
+                        "the adjoint of indexing: each value was added at one place"),
+    "windows": Rule("dL/dx = every window's gradient added back onto its pixels (col2im)",
+                    "overlapping windows share pixels, so their gradients add up"),
+    "col2im": Rule("dL/dcols = the window view of dL/dy",
+                   "each window element was added onto one pixel, so it gets that pixel's "
+                   "gradient", ("cols",)),
     "layer_norm": Rule("dL/dx = (g - mean(g) - xhat * mean(g * xhat)) / sigma with "
                        "g = dL/dy * w;  dL/dw = sum(dL/dy * xhat);  dL/db = sum(dL/dy)",
                        "xhat = (x - mean) / sigma shares its mean and sigma across the "

@@ -144,6 +144,24 @@ def test_the_rule_table_covers_every_op_in_the_contract():
     assert rule_for("no_such_op") is GENERIC_RULE
 
 
+def test_the_rule_table_covers_every_op_the_library_records():
+    """Every ``record("name", ...)`` in autograd_lite and nn (the losses and layer_norm
+    included), so that no explanation of a model falls back to the generic rule."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    recorded = {
+        name
+        for package in ("autograd_lite", "nn")
+        for source in (root / package).rglob("*.py")
+        for name in re.findall(r'record\(\s*"(\w+)"', source.read_text(encoding="utf-8"))
+    }
+    assert {"add", "cross_entropy", "layer_norm", "gelu"} <= recorded
+    missing = sorted(recorded - set(RULES))
+    assert not missing, f"explain.RULES lacks {missing}"
+
+
 def test_an_op_the_table_does_not_know_gets_the_generic_rule_and_its_numbers():
     x = ag.Tensor([1.0, 2.0], requires_grad=True, name="x")
     mystery = engine.record("mystery", x.data * 3, (x,), lambda grad_out: (grad_out * 3,))

@@ -23,14 +23,25 @@ import numpy as np
 BackwardRule = Callable[..., tuple]
 
 
-class _Recording:
+class _RecordingState:
     """Process-wide recording state: whether ops record, the current name scope, whether
-    anomaly checks are on, and a clock of ``.data`` assignments that stamps each tensor."""
+    anomaly checks are on, and a clock of ``.data`` assignments that stamps each tensor.
 
-    enabled = True
-    scope: tuple[str, ...] = ()
-    anomaly = False
-    assignments = 0
+    NOTE: one instance, not class attributes: assigning a class attribute invalidates the
+    interpreter's attribute caches for that class, and every module call and no_grad block
+    assigns the scope or the flag (an empty module call 530 -> 450 ns).
+    """
+
+    __slots__ = ("enabled", "scope", "anomaly", "assignments")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.scope: tuple[str, ...] = ()
+        self.anomaly = False
+        self.assignments = 0
+
+
+_Recording = _RecordingState()
 
 
 def next_assignment() -> int:

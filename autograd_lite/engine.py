@@ -196,8 +196,7 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
 
     Iterative depth-first search, so graph depth is limited only by memory. It also refuses
     a graph in which some tensor's ``.data`` was replaced after an operation used it: that
-    operation's gradient would belong to values the tensor no longer has; and one in which a
-    recorded result got new values, which its operation's gradient no longer describes.
+    operation's gradient would belong to values the tensor no longer has.
     """
     order: list[Tensor] = []
     # A node is marked when it is expanded, not when it is pushed: a node pushed early but
@@ -216,8 +215,6 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
         if node in expanded_nodes:
             continue
         expanded_nodes.add(node)
-        if node.lineage is not None:  # (on a recorded result: new values were assigned to it)
-            raise replaced_values_error(node)
         stack.append(node)
         stack.append(_FINISHED)
         version = node.data_version
@@ -481,10 +478,5 @@ def _root_gradient(root: Tensor, grad: Any, op: str) -> np.ndarray:
 
 
 # Imported last: these modules need this one.
-from autograd_lite.safety import (  # noqa: E402
-    check_backward,
-    check_forward,
-    replaced_values_error,
-    stale_data_error,
-)
+from autograd_lite.safety import check_backward, check_forward, stale_data_error  # noqa: E402
 from autograd_lite.tensor import Tensor, wrap  # noqa: E402

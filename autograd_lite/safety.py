@@ -97,15 +97,6 @@ def check_backward(node: Tensor, parent_grads: tuple) -> None:
             )
 
 
-def replaced_values_error(node: Tensor) -> RuntimeError:
-    label = f"'{node.name}'" if node.name else f"of shape {node.shape}"
-    return RuntimeError(
-        f"backward: the tensor {label} has {node.lineage}, so the graph recorded for it no "
-        "longer gives its values; compute it again from its inputs, or detach() it to start "
-        "a new graph from the new values"
-    )
-
-
 def stale_data_error(node: Tensor, parent: Tensor) -> RuntimeError:
     label = f"'{parent.name}'" if parent.name else f"of shape {parent.shape}"
     return RuntimeError(

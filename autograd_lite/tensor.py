@@ -139,8 +139,7 @@ class Tensor:
     _data: np.ndarray
     data_version: int
     origin: str | None
-    lineage: str | None  # set when values came from a tensor that required grad, unrecorded,
-    # or were assigned to a recorded result (whose graph then no longer gives them)
+    lineage: str | None  # set when values came from a tensor that required grad, unrecorded
     grad: np.ndarray | None
     _requires_grad: bool
     _name: str | None
@@ -204,11 +203,9 @@ class Tensor:
 
     def _replace_data(self, array: np.ndarray) -> None:
         """Hold ``array`` (the caller's to give away) from now on; graphs recorded before
-        are refused as stale, and so is backward from this tensor if an operation made it."""
+        are refused as stale."""
         self._data = array
         self.data_version = engine.next_assignment()
-        if self.backward_rule is not None:
-            self.lineage = f"new values assigned after {self.op} computed it"
 
     @property
     def requires_grad(self) -> bool:

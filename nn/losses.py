@@ -16,6 +16,7 @@ import numpy as np
 from autograd_lite import Tensor
 from autograd_lite.engine import record
 from autograd_lite.ops import dual
+from autograd_lite.ops.operands import as_real
 from autograd_lite.ops.reductions import max_kept
 
 REDUCTIONS = ("mean", "sum")
@@ -230,7 +231,9 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
     >>> cross_entropy(Tensor([[1000.0, -1000.0]]), [1]).item()
     2000.0
     """
-    logits = _as_tensor(logits, "cross_entropy", "logits")
+    # Integer and bool logits are computed in float64, like every real-valued function's input
+    # (exp of int8 would be float16, and uint8 would wrap around when shifted by its maximum).
+    logits = as_real(_as_tensor(logits, "cross_entropy", "logits"), "cross_entropy")
     _check_reduction("cross_entropy", reduction)
     if logits.ndim != 2 or logits.shape[1] == 0:
         raise ValueError(

@@ -210,7 +210,8 @@ def std_backward(
 
 
 def max_kept(x: np.ndarray, axis: int) -> np.ndarray:
-    """``x.max(axis=axis, keepdims=True)`` (-inf for an empty axis): softmax's shift.
+    """``x.max(axis=axis, keepdims=True)`` (-inf for an empty axis) of a float ``x``: softmax's
+    shift.
 
     NOTE: NumPy reduces a short last axis slowly, row by row: the max over the 16 keys of a
     (32, 4, 16, 16) attention score takes 53 µs, over 27 logits of (512, 27) 32 µs. Copied with

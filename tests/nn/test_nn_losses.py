@@ -168,6 +168,14 @@ def test_cross_entropy_refuses_exactly_the_labels_outside_the_classes(dtype, cla
             nn.cross_entropy(logits, labels)
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int64", "uint8", "bool"])
+def test_cross_entropy_of_integer_logits_is_that_of_their_float_values(dtype):
+    logits = np.array([[1, 2, 3, 4], [4, 3, 2, 1], [0, 0, 0, 1]] * 11, dtype=dtype)
+    labels = [0, 1, 3] * 11  # 132 logits: the short-row path of the shift as well
+    expected = nn.cross_entropy(logits.astype(np.float64), labels).item()
+    assert nn.cross_entropy(ag.Tensor(logits, dtype=dtype), labels).item() == expected
+
+
 def test_cross_entropy_needs_two_dimensional_logits():
     with pytest.raises(ValueError, match=r"logits must have shape \(batch, classes\)"):
         nn.cross_entropy(np.zeros(4), [1])

@@ -285,13 +285,13 @@ def grad(
     root_grads: list[Any] = [
         _root_gradient(root, seed, "grad") for root, seed in zip(roots, seeds)
     ]
-    if create_graph:
-        root_grads = [wrap(root_grad) for root_grad in root_grads]
     seeds_by_root: dict[Tensor, Any] = {}
     for root, root_grad in zip(roots, root_grads):
         if root.requires_grad:  # an output listed twice gets the sum of its seeds
             earlier = seeds_by_root.get(root)
-            seeds_by_root[root] = root_grad if earlier is None else earlier + root_grad
+            seeds_by_root[root] = root_grad if earlier is None else _accumulate(earlier, root_grad)
+    if create_graph:
+        seeds_by_root = {root: wrap(seed) for root, seed in seeds_by_root.items()}
     found: dict[Tensor, Any] = dict.fromkeys(targets)
     if seeds_by_root:
         _backward_pass(seeds_by_root, found, create_graph)
@@ -300,7 +300,9 @@ def grad(
         total = found[target]
         if total is None:
             total = np.zeros(target.shape, dtype=target.dtype)
-        results.append(total if isinstance(total, Tensor) else wrap(total))
+        # (a view: one array may be the gradient of two inputs, `add`'s, and two tensors must
+        # never hold one array object; see Tensor.detach)
+        results.append(total if isinstance(total, Tensor) else wrap(total.view()))
     return tuple(results)
 
 

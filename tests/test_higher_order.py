@@ -78,6 +78,31 @@ def test_an_output_listed_twice_gets_the_sum_of_its_seeds(create_graph) -> None:
     assert x.grad is None
 
 
+def test_a_0d_output_listed_twice_gives_an_array_that_differentiates_again() -> None:
+    x = ag.Tensor(2.0, requires_grad=True)
+    y = x * x
+    (g,) = ag.grad([y, y], x, create_graph=True)  # 2 * 2x
+    assert type(g.data) is np.ndarray and g.item() == 8.0
+    (h,) = ag.grad([y, y], x)
+    assert type(h.data) is np.ndarray and h.item() == 8.0
+    g.requires_grad = True
+    (third,) = ag.grad(g ** 3, g)  # 3 g**2 at g = 8, g a leaf now
+    assert third.item() == 192.0
+
+
+def test_inputs_that_get_one_gradient_array_get_tensors_of_their_own() -> None:
+    """add sends one array to both operands; two tensors must never hold one array object, or a
+    later create_graph pass would take one for the other."""
+    x = ag.Tensor([1.0, 2.0], requires_grad=True)
+    a, b = x * 1, x * 2
+    ga, gb = ag.grad((a + b).sum(), [a, b])
+    assert ga.data is not gb.data
+    np.testing.assert_array_equal(ga.data, [1.0, 1.0])
+    ga.requires_grad = gb.requires_grad = True
+    (mixed,) = ag.grad(ag.grad((ga * gb).sum(), gb, create_graph=True)[0].sum(), ga)
+    np.testing.assert_array_equal(mixed.data, [1.0, 1.0])
+
+
 def test_create_graph_records_the_backward_pass_so_it_can_be_drawn() -> None:
     x = ag.Tensor(0.7, requires_grad=True)
     (dy,) = ag.grad(ag.tanh(x) * x, x, create_graph=True)

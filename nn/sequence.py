@@ -113,13 +113,19 @@ def layer_norm(
     x = x if isinstance(x, Tensor) else Tensor(x)
     data = x.data
     count = math.prod(data.shape[axis] for axis in axes)
-    centered = data - data.sum(axis=axes, keepdims=True) / count
-    std = np.sqrt((centered * centered).sum(axis=axes, keepdims=True) / count + eps)
-    normalized = centered / std
+    normalized, std = _normalized(data, axes, count, eps)
     out = normalized * weights.data + bias.data
     saved = (data, weights.data, normalized, std, axes, count, eps, x.requires_grad)
     attrs = {"axes": axes, "eps": eps}
     return record("layer_norm", out, (x, weights, bias), _layer_norm_backward, saved, attrs)
+
+
+def _normalized(x: Any, axes: tuple[int, ...], count: int, eps: float) -> tuple[Any, Any]:
+    """(x̂, σ) of ``x`` over ``axes``, on arrays (the forward) or Tensors (a rule run with
+    create_graph, where both must be functions of x)."""
+    centered = x - x.sum(axis=axes, keepdims=True) / count
+    std = dual.sqrt((centered * centered).sum(axis=axes, keepdims=True) / count + eps)
+    return centered / std, std
 
 
 def _layer_norm_backward(
@@ -134,9 +140,7 @@ def _layer_norm_backward(
     needs_x: bool,
 ) -> tuple:
     if dual.is_recorded(grad_out):  # differentiated again: x̂ and σ must be functions of x
-        centered = x - x.sum(axis=axes, keepdims=True) / count
-        std = ((centered * centered).sum(axis=axes, keepdims=True) / count + eps).sqrt()
-        normalized = centered / std
+        normalized, std = _normalized(x, axes, count, eps)
     grad_x = None
     if needs_x:
         grad_normalized = grad_out * weights

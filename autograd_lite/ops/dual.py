@@ -40,6 +40,10 @@ def log(x: Any) -> Any:
     return ops.log(x) if isinstance(x, Tensor) else np.log(x)
 
 
+def sqrt(x: Any) -> Any:
+    return ops.sqrt(x) if isinstance(x, Tensor) else np.sqrt(x)
+
+
 def tanh(x: Any) -> Any:
     return ops.tanh(x) if isinstance(x, Tensor) else np.tanh(x)
 
